@@ -133,12 +133,14 @@ export const TailEventsResponseSchema: GenMessage<TailEventsResponse> = /*@__PUR
   messageDesc(file_dtf_result_v1_result_service, 5);
 
 /**
- * Something that happened, at the log index that made it happen.
+ * Something that happened when a log entry was applied.
  *
  * @generated from message dtf.result.v1.Event
  */
 export type Event = Message<"dtf.result.v1.Event"> & {
   /**
+   * Position in the feed: 1, 2, 3… with no gaps, the same on every replay.
+   *
    * @generated from field: uint64 index = 1;
    */
   index: bigint;

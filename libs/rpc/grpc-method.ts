@@ -1,0 +1,35 @@
+import { fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import type { MethodDefinition } from '@grpc/grpc-js';
+
+/** Largest message accepted or sent on any gRPC port. */
+export const grpcMessageBytesMax = 4 * 1024 * 1024;
+
+/** The gRPC path of a method: /package.Service/Method. */
+export function grpcPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
+
+/**
+ * A grpc-js method definition for a protobuf-es method descriptor, so one
+ * set of generated types serves both grpc-js and Connect.
+ */
+export function grpcMethodDefinition(method: DescMethod): MethodDefinition<unknown, unknown> {
+  const kind = method.methodKind;
+  return {
+    path: grpcPath(method),
+    requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
+    responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
+    requestSerialize: (m: unknown) => Buffer.from(toBinary(method.input, m as never)),
+    requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
+    responseSerialize: (m: unknown) => Buffer.from(toBinary(method.output, m as never)),
+    responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
+    originalName: method.localName,
+  };
+}
+
+/** grpc-js service definition for a protobuf-es service descriptor. */
+export function grpcServiceDefinition(service: DescService): Record<string, MethodDefinition<unknown, unknown>> {
+  const def: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const m of service.methods) def[m.localName] = grpcMethodDefinition(m);
+  return def;
+}

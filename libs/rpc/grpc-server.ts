@@ -1,0 +1,144 @@
+import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { grpcMessageBytesMax, grpcServiceDefinition } from './grpc-method';
+import { addReflection } from './reflection';
+
+/**
+ * A grpc-js server that serves Connect-style service implementations, plus
+ * grpc.health.v1 and server reflection.
+ */
+export class GrpcServer {
+  readonly server = new grpc.Server({
+    'grpc.max_receive_message_length': grpcMessageBytesMax,
+    'grpc.max_send_message_length': grpcMessageBytesMax,
+    'grpc.keepalive_time_ms': 20_000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  readonly health = new HealthImplementation({ '': 'SERVING' });
+  private readonly shutdown = new AbortController();
+  private readonly names: string[] = [];
+
+  constructor() {
+    this.health.addToServer(this.server);
+  }
+
+  /** Serves `impl` for `service`; every method of the service must be implemented. */
+  add<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
+    const handlers: Record<string, grpc.UntypedHandleCall> = {};
+    for (const method of service.methods) {
+      const fn = (impl as Record<string, unknown>)[method.localName];
+      if (typeof fn !== 'function') throw new Error(`${service.typeName}.${method.name} is not implemented`);
+      handlers[method.localName] = adaptHandler(method, fn.bind(impl), this.shutdown.signal);
+    }
+    this.server.addService(grpcServiceDefinition(service), handlers);
+    this.health.setStatus(service.typeName, 'SERVING');
+    this.names.push(service.typeName);
+    return this;
+  }
+
+  /** Binds to `host:port` (port 0 picks one) and returns the port. */
+  async listen(address: string): Promise<number> {
+    addReflection(this.server);
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(port),
+      );
+    });
+  }
+
+  /** Stops taking calls, ends streams, and waits up to `graceMs` for calls to finish. */
+  async stop(graceMs = 2000): Promise<void> {
+    for (const n of this.names) this.health.setStatus(n, 'NOT_SERVING');
+    this.shutdown.abort();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+function contextFor(method: DescMethod, call: grpc.ServerSurfaceCall, shutdown: AbortSignal): HandlerContext {
+  const abort = new AbortController();
+  call.on('cancelled', () => abort.abort(new ConnectError('cancelled by the client', Code.Canceled)));
+  const header: [string, string][] = [];
+  for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === 'string') header.push([k, v]);
+  return createHandlerContext({
+    service: method.parent,
+    method,
+    protocolName: 'grpc',
+    requestMethod: 'POST',
+    url: `grpc://${call.getPeer()}/${method.parent.typeName}/${method.name}`,
+    requestSignal: abort.signal,
+    shutdownSignal: shutdown,
+    requestHeader: header,
+  });
+}
+
+function adaptHandler(method: DescMethod, fn: AnyFn, shutdown: AbortSignal): grpc.UntypedHandleCall {
+  switch (method.methodKind) {
+    case 'unary':
+      return (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        Promise.resolve()
+          .then(() => fn(call.request, contextFor(method, call, shutdown)))
+          .then(
+            (res) => cb(null, create(method.output, res as never)),
+            (err) => cb(toServiceError(err)),
+          );
+      };
+    case 'server_streaming':
+      return (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const out = fn(call.request, contextFor(method, call, shutdown)) as AsyncIterable<unknown>;
+        void pump(out, call, method);
+      };
+    case 'bidi_streaming':
+      return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        const out = fn(readAll(call), contextFor(method, call, shutdown)) as AsyncIterable<unknown>;
+        void pump(out, call, method);
+      };
+    default:
+      throw new Error(`client streaming is not supported (${method.name})`);
+  }
+}
+
+/** Reads a call's incoming messages as an async iterable that ends with the stream. */
+async function* readAll(call: grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+  try {
+    for await (const m of call) yield m;
+  } catch {
+    // A reset stream just ends the input; the handler sees the end.
+  }
+}
+
+async function pump(out: AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, method: DescMethod): Promise<void> {
+  try {
+    for await (const m of out) {
+      if (call.cancelled || call.destroyed) break;
+      if (!call.write(create(method.output, m as never))) {
+        await new Promise<void>((r) => {
+          const done = () => { call.off('drain', done); call.off('close', done); r(); };
+          call.on('drain', done);
+          call.on('close', done);
+        });
+      }
+    }
+    if (!call.cancelled && !call.destroyed) call.end();
+  } catch (err) {
+    if (!call.cancelled && !call.destroyed) call.destroy(toServiceError(err) as Error);
+  }
+}
+
+/** Maps any thrown value to a gRPC status; Connect codes and gRPC codes share numbers. */
+export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
+  const ce = ConnectError.from(err);
+  return { code: ce.code as number as grpc.status, details: ce.rawMessage, message: ce.rawMessage };
+}

@@ -1,0 +1,147 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { WorkerState } from '../../libs/gen/dtf/common/v1/common_pb';
+import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
+import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import { SchedulerService, type GetStatusResponse } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import { WorkerService } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
+import { FileLog } from '../../libs/log/file-log';
+import type { ReplicatedLog } from '../../libs/log/replicated-log';
+import { GrpcServer } from '../../libs/rpc/grpc-server';
+import { CoordinatorState } from '../../libs/state/coordinator-state';
+import { registryService } from '../registry/registry-service';
+import { resultService } from '../results/result-service';
+import { schedulerService } from '../scheduler/scheduler-service';
+import { ChangeNotifier } from './change-notifier';
+import { acquireLock, type Lock } from './data-dir-lock';
+import { Dispatcher } from './dispatcher';
+import { OutputStore } from './output-store';
+import { defaultLiveness, WorkerHub, type LivenessOptions } from './worker-hub';
+import { workerService } from './worker-service';
+
+export const version = '0.1.0';
+
+export interface CoordinatorOptions {
+  dataDir: string;
+  /** host:port for gRPC; port 0 picks a free one. Omit to serve nothing (in-process use). */
+  listen?: string;
+  liveness?: Partial<LivenessOptions>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/**
+ * One coordinator: the state machine behind its log, the worker hub, the
+ * dispatcher and the gRPC services. The same object runs alone or inside
+ * `dtf up`.
+ */
+export class Coordinator {
+  readonly state = new CoordinatorState();
+  readonly changes = new ChangeNotifier();
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly outputs: OutputStore;
+  hub!: WorkerHub;
+  dispatcher!: Dispatcher;
+  log!: ReplicatedLog;
+  server: GrpcServer | undefined;
+  port = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lock: Lock | undefined;
+  private readonly startedMs: number;
+
+  private constructor(private readonly opts: CoordinatorOptions) {
+    this.logger = opts.logger ?? pino({ name: 'coordinator' });
+    this.now = opts.now ?? Date.now;
+    this.outputs = new OutputStore(path.join(opts.dataDir, 'output'));
+    this.startedMs = this.now();
+  }
+
+  static async start(opts: CoordinatorOptions): Promise<Coordinator> {
+    const c = new Coordinator(opts);
+    await c.init();
+    return c;
+  }
+
+  /** Service implementations, for serving in-process (the gateway in `dtf up`). */
+  readonly impls = {
+    scheduler: schedulerService(this),
+    registry: registryService(this),
+    results: resultService(this),
+    worker: workerService(this),
+  };
+
+  private async init(): Promise<void> {
+    fs.mkdirSync(this.opts.dataDir, { recursive: true });
+    this.lock = acquireLock(path.join(this.opts.dataDir, 'coordinator.lock'));
+    const t0 = Date.now();
+    this.log = await FileLog.open(
+      path.join(this.opts.dataDir, 'coordinator.log'),
+      (index, cmd) => this.state.apply(index, cmd),
+      (msg) => this.logger.warn(msg),
+    );
+    this.logger.info({ entries: String(this.log.appliedIndex()), ms: Date.now() - t0 }, 'log replayed');
+    const liveness = { ...defaultLiveness, ...this.opts.liveness };
+    this.hub = new WorkerHub(this.state, this.log, this.now, liveness);
+    this.dispatcher = new Dispatcher(this.state, this.log, this.hub, (e) => this.logger.error({ err: e.message }, 'scheduling round failed'));
+    this.hub.onCapacity = () => this.dispatcher.kick();
+    this.state.events.onAppend = () => this.changes.notify();
+    this.timer = setInterval(() => {
+      this.hub.expireSilent().catch((e) => this.logger.error({ err: (e as Error).message }, 'liveness check failed'));
+    }, Math.max(100, Math.floor(liveness.heartbeatIntervalMs / 2)));
+    if (this.opts.listen !== undefined) {
+      this.server = new GrpcServer()
+        .add(WorkerService, this.impls.worker)
+        .add(SchedulerService, this.impls.scheduler)
+        .add(RegistryService, this.impls.registry)
+        .add(ResultService, this.impls.results);
+      this.port = await this.server.listen(this.opts.listen);
+      this.logger.info({ port: this.port }, 'coordinator listening');
+    }
+    this.dispatcher.kick();
+  }
+
+  /** Cancels tasks and tells the workers running them to stop. */
+  async cancel(taskIds: string[], reason: string): Promise<void> {
+    const res = await this.log.propose(this.hub.command({ case: 'cancelTasks', value: { $typeName: 'dtf.state.v1.CancelTasks', taskIds, reason } }));
+    if (res.kind !== 'cancelled') return;
+    for (const r of res.running) {
+      this.hub.sessions.get(r.workerId)?.send({ case: 'cancel', value: { $typeName: 'dtf.worker.v1.Cancel', keys: [r.key], graceMs: 5000 } });
+    }
+  }
+
+  status(): GetStatusResponse {
+    let online = 0;
+    for (const w of this.state.workers.values()) if (w.state === WorkerState.ONLINE) online++;
+    let running = 0;
+    let active = 0;
+    for (const j of this.state.jobs.values()) {
+      running += j.job.counts?.running ?? 0;
+      if ((j.job.counts?.pending ?? 0) + (j.job.counts?.running ?? 0) > 0) active++;
+    }
+    return {
+      $typeName: 'dtf.scheduler.v1.GetStatusResponse',
+      workersOnline: online,
+      workersTotal: this.state.workers.size,
+      tasksPending: this.state.pending.size,
+      tasksRunning: running,
+      jobsActive: active,
+      appliedIndex: this.log.appliedIndex(),
+      staleResultsRejected: BigInt(this.state.staleRejected),
+      role: 'leader',
+      version,
+      uptimeMs: BigInt(this.now() - this.startedMs),
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.dispatcher.stop();
+    for (const s of this.hub.sessions.values()) s.close();
+    this.changes.notify();
+    await this.server?.stop();
+    await this.log.close();
+    this.lock?.release();
+  }
+}

@@ -1,0 +1,53 @@
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import type { ResultService, TailEventsResponse } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import type { Coordinator } from '../coordinator/coordinator';
+import { jobOf, taskView } from '../scheduler/scheduler-service';
+
+/** Events sent in one feed message at most. */
+export const eventsPerMessageMax = 2000;
+
+/** ResultService: results from the coordinator's state, and the event feed. */
+export function resultService(c: Coordinator): ServiceImpl<typeof ResultService> {
+  return {
+    async getTaskResult(req) {
+      const task = taskView(c, req.taskId);
+      return { task, attempts: c.state.attemptsOf(req.taskId) };
+    },
+    async listJobResults(req) {
+      const job = jobOf(c, req.jobId);
+      return { job, tasks: c.state.taskIdsOf(req.jobId).map((id) => c.state.tasks.get(id)!.task) };
+    },
+    tailEvents(req, ctx) {
+      const first = c.state.events.first;
+      if (req.afterIndex + 1n < first) {
+        throw new ConnectError(
+          `events ${req.afterIndex + 1n}..${first - 1n} were released after an earlier collector checkpoint; this collector's database is older than the checkpoint`,
+          Code.OutOfRange,
+        );
+      }
+      return tail(c, req.afterIndex, ctx);
+    },
+    async commitCheckpoint(req) {
+      if (req.index > c.state.events.last) {
+        throw new ConnectError(`checkpoint ${req.index} is past the newest event ${c.state.events.last}`, Code.InvalidArgument);
+      }
+      if (req.index >= c.state.events.first) {
+        await c.log.propose(c.hub.command({ case: 'collectorCheckpoint', value: { $typeName: 'dtf.state.v1.CollectorCheckpoint', index: req.index } }));
+      }
+      return {};
+    },
+  };
+}
+
+async function* tail(c: Coordinator, after: bigint, ctx: HandlerContext): AsyncIterable<TailEventsResponse> {
+  let sent = after;
+  while (!ctx.signal.aborted) {
+    const events = c.state.events.after(sent, eventsPerMessageMax);
+    if (events.length === 0) {
+      await c.changes.next(ctx.signal);
+      continue;
+    }
+    sent = events[events.length - 1].index;
+    yield { $typeName: 'dtf.result.v1.TailEventsResponse', events };
+  }
+}

@@ -1,0 +1,123 @@
+import { clone, create } from '@bufbuild/protobuf';
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import { randomBytes } from 'node:crypto';
+import { JobSchema, TaskSchema, TaskState, type Job, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
+import type { SchedulerService, WatchJobResponse } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import { explainPending } from '../../libs/scheduling/explain-pending';
+import { isFinal } from '../../libs/state/task-transitions';
+import type { Coordinator } from '../coordinator/coordinator';
+import { validateSubmit } from './validate-submit';
+
+export const pageSizeDefault = 100;
+export const pageSizeMax = 1000;
+
+/** SchedulerService: validates, proposes through the log, and reads the state. */
+export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerService> {
+  return {
+    async submitJob(req) {
+      validateSubmit(req);
+      const known = req.idempotencyKey ? c.state.jobIdForKey(req.idempotencyKey) : undefined;
+      const jobId = known ?? `job-${randomBytes(6).toString('hex')}`;
+      if (!known) {
+        const res = await c.log.propose(c.hub.command({
+          case: 'submitJob',
+          value: {
+            $typeName: 'dtf.state.v1.SubmitJob',
+            job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels }),
+            tasks: req.tasks.map((spec, i) => create(TaskSchema, { id: `${jobId}.${i + 1}`, spec: { ...spec, name: spec.name || `task-${i + 1}` } })),
+          },
+        }));
+        if (res.kind !== 'submitted') throw new ConnectError(`submit failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
+        c.dispatcher.kick();
+        return { job: jobOf(c, res.jobId), taskIds: c.state.taskIdsOf(res.jobId), duplicate: res.duplicate };
+      }
+      return { job: jobOf(c, jobId), taskIds: c.state.taskIdsOf(jobId), duplicate: true };
+    },
+    async getJob(req) {
+      return { job: jobOf(c, req.jobId) };
+    },
+    async listJobs(req) {
+      const all = [...c.state.jobs.values()].map((r) => r.job);
+      const { items, next } = page(all.reverse(), req.pageSize, req.pageToken);
+      return { jobs: items, nextPageToken: next };
+    },
+    async cancelJob(req) {
+      jobOf(c, req.jobId);
+      await c.cancel(c.state.taskIdsOf(req.jobId), 'job cancelled');
+      return { job: jobOf(c, req.jobId) };
+    },
+    async getTask(req) {
+      return { task: taskView(c, req.taskId) };
+    },
+    async listTasks(req) {
+      if (req.jobId) jobOf(c, req.jobId);
+      const ids = req.jobId ? c.state.taskIdsOf(req.jobId) : [...c.state.tasks.keys()];
+      let tasks = ids.map((id) => c.state.tasks.get(id)!.task);
+      if (req.state !== TaskState.UNSPECIFIED) tasks = tasks.filter((t) => t.state === req.state);
+      const { items, next } = page(tasks, req.pageSize, req.pageToken);
+      return { tasks: items.map((t) => taskView(c, t.id)), nextPageToken: next };
+    },
+    async cancelTask(req) {
+      taskView(c, req.taskId);
+      await c.cancel([req.taskId], 'task cancelled');
+      return { task: taskView(c, req.taskId) };
+    },
+    watchJob(req, ctx) {
+      jobOf(c, req.jobId);
+      return watch(c, req.jobId, ctx);
+    },
+    async getStatus() {
+      return c.status();
+    },
+  };
+}
+
+/** The job, or NOT_FOUND naming the id. */
+export function jobOf(c: Coordinator, jobId: string): Job {
+  const rec = c.state.jobs.get(jobId);
+  if (!rec) throw new ConnectError(`job "${jobId}" not found`, Code.NotFound);
+  return rec.job;
+}
+
+/** The task with its pending reason filled in, or NOT_FOUND naming the id. */
+export function taskView(c: Coordinator, taskId: string): Task {
+  const rec = c.state.tasks.get(taskId);
+  if (!rec) throw new ConnectError(`task "${taskId}" not found`, Code.NotFound);
+  if (rec.task.state !== TaskState.PENDING) return rec.task;
+  return { ...rec.task, pendingReason: explainPending(rec.task, c.state.workers.values()) };
+}
+
+function page<T>(all: T[], pageSize: number, token: string): { items: T[]; next: string } {
+  const size = Math.min(pageSize || pageSizeDefault, pageSizeMax);
+  const start = token ? Number.parseInt(token, 10) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new ConnectError(`page_token "${token}" is invalid`, Code.InvalidArgument);
+  const items = all.slice(start, start + size);
+  return { items, next: start + size < all.length ? String(start + size) : '' };
+}
+
+/** Streams the job, then every change to it, until it finishes or the caller leaves. */
+async function* watch(c: Coordinator, jobId: string, ctx: HandlerContext): AsyncIterable<WatchJobResponse> {
+  let seen = c.state.events.last;
+  const first = c.state.taskIdsOf(jobId).map((id) => clone(TaskSchema, c.state.tasks.get(id)!.task));
+  yield { $typeName: 'dtf.scheduler.v1.WatchJobResponse', job: clone(JobSchema, jobOf(c, jobId)), tasks: first };
+  while (!ctx.signal.aborted && !isJobDone(c, jobId)) {
+    await c.changes.next(ctx.signal);
+    const changed = new Set<string>();
+    for (const e of c.state.events.after(seen, Number.MAX_SAFE_INTEGER)) {
+      seen = e.index;
+      const k = e.kind;
+      if (k.case === 'attemptStarted' && k.value.jobId === jobId) changed.add(k.value.key!.taskId);
+      if (k.case === 'attemptFinished' && k.value.jobId === jobId) changed.add(k.value.result!.key!.taskId);
+      if (k.case === 'taskFinished' && k.value.jobId === jobId) changed.add(k.value.taskId);
+    }
+    seen = c.state.events.last;
+    if (changed.size === 0 && !isJobDone(c, jobId)) continue;
+    const tasks = [...changed].map((id) => clone(TaskSchema, c.state.tasks.get(id)!.task));
+    yield { $typeName: 'dtf.scheduler.v1.WatchJobResponse', job: clone(JobSchema, jobOf(c, jobId)), tasks };
+  }
+}
+
+function isJobDone(c: Coordinator, jobId: string): boolean {
+  const job = c.state.jobs.get(jobId);
+  return !job || c.state.taskIdsOf(jobId).every((id) => isFinal(c.state.tasks.get(id)!.task.state));
+}
