@@ -67,9 +67,9 @@ export class GrpcServer {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-function contextFor(method: DescMethod, call: grpc.ServerSurfaceCall, shutdown: AbortSignal): HandlerContext {
+function contextFor(method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, shutdown: AbortSignal): HandlerContext {
   const abort = new AbortController();
-  call.on('cancelled', () => abort.abort(new ConnectError('cancelled by the client', Code.Canceled)));
+  (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => abort.abort(new ConnectError('cancelled by the client', Code.Canceled)));
   const header: [string, string][] = [];
   for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === 'string') header.push([k, v]);
   return createHandlerContext({

@@ -4,6 +4,8 @@ import type { StreamResponse, UnaryResponse } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { grpcMessageBytesMax, grpcMethodDefinition } from './grpc-method';
 
+type HeaderInit = ConstructorParameters<typeof Headers>[0];
+
 /** A Connect transport that speaks gRPC through grpc-js; close it when done. */
 export interface GrpcTransport extends Transport {
   close(): void;
@@ -23,7 +25,7 @@ export function createGrpcTransport(address: string, headers: Record<string, str
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 2000,
   });
-  const metadataFor = (header: HeadersInit | undefined) => {
+  const metadataFor = (header: HeaderInit | undefined) => {
     const md = new grpc.Metadata();
     for (const [k, v] of Object.entries(headers)) md.set(k, v);
     if (header) new Headers(header).forEach((v, k) => md.set(k, v));
@@ -35,7 +37,7 @@ export function createGrpcTransport(address: string, headers: Record<string, str
   return {
     address,
     close: () => client.close(),
-    async unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, input: MessageInitShape<I>): Promise<UnaryResponse<I, O>> {
+    async unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: MessageInitShape<I>): Promise<UnaryResponse<I, O>> {
       const def = grpcMethodDefinition(method);
       const message = await new Promise<MessageShape<O>>((resolve, reject) => {
         const call = client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, create(method.input, input), metadataFor(header), callOptions(timeoutMs), (err, res) =>
@@ -45,7 +47,7 @@ export function createGrpcTransport(address: string, headers: Record<string, str
       });
       return { stream: false, service: method.parent, method, header: new Headers(), trailer: new Headers(), message };
     },
-    async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
+    async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
       const def = grpcMethodDefinition(method);
       let call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>;
       if (method.methodKind === 'server_streaming') {

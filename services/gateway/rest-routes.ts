@@ -1,0 +1,105 @@
+import { create, fromJson, toJson, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
+import { Code, ConnectError, createHandlerContext, type HandlerContext } from '@connectrpc/connect';
+import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
+import {
+  ListWorkersRequestSchema, ListWorkersResponseSchema, RegisterWorkerRequestSchema, RegisterWorkerResponseSchema,
+  ReportWorkerStatusRequestSchema, ReportWorkerStatusResponseSchema, RegistryService,
+} from '../../libs/gen/dtf/registry/v1/registry_service_pb';
+import { GetTaskResultResponseSchema, ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import {
+  CancelJobResponseSchema, CancelTaskResponseSchema, GetJobResponseSchema, GetStatusResponseSchema, GetTaskResponseSchema,
+  ListJobsResponseSchema, ListTasksResponseSchema, SchedulerService, SubmitJobRequestSchema, SubmitJobResponseSchema,
+} from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import type { CoordinatorImpls } from './service-impls';
+
+/** What a route handler gets: path parameters, query, parsed JSON body. */
+export interface RouteInput {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: JsonValue | undefined;
+  signal: AbortSignal;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle: (input: RouteInput) => Promise<unknown>;
+}
+
+/** Parses a JSON body as `schema`, naming what was wrong on failure. */
+export function parseBody<D extends DescMessage>(schema: D, body: JsonValue | undefined) {
+  try {
+    return fromJson(schema, body ?? {});
+  } catch (e) {
+    throw new ConnectError(`request body is not a valid ${schema.typeName}: ${(e as Error).message}`, Code.InvalidArgument);
+  }
+}
+
+function ctxFor(service: typeof SchedulerService | typeof RegistryService | typeof ResultService, name: string, signal: AbortSignal): HandlerContext {
+  const method = service.methods.find((m) => m.name === name)!;
+  return createHandlerContext({ service, method, protocolName: 'rest', requestMethod: 'POST', url: '', requestSignal: signal });
+}
+
+function out<D extends DescMessage>(schema: D, msg: unknown): JsonValue {
+  return toJson(schema, create(schema, msg as never), { alwaysEmitImplicit: true });
+}
+
+function intParam(q: URLSearchParams, name: string): number {
+  const v = q.get(name);
+  if (v === null || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ConnectError(`query parameter ${name}="${v}" is not a non-negative integer`, Code.InvalidArgument);
+  return n;
+}
+
+function stateParam(q: URLSearchParams): TaskState {
+  const v = q.get('state');
+  if (!v) return TaskState.UNSPECIFIED;
+  const s = TaskState[v.toUpperCase() as keyof typeof TaskState];
+  if (s === undefined) {
+    const valid = Object.keys(TaskState).filter((k) => Number.isNaN(Number(k)) && k !== 'UNSPECIFIED').map((k) => k.toLowerCase());
+    throw new ConnectError(`query parameter state="${v}" is unknown; use one of ${valid.join(', ')}`, Code.InvalidArgument);
+  }
+  return s;
+}
+
+/** The REST surface of DESIGN.md, each path mapped onto a service method. */
+export function restRoutes(impls: CoordinatorImpls): Route[] {
+  const { scheduler: s, registry: r, results: res } = impls;
+  return [
+    { method: 'POST', path: '/api/tasks/submit', handle: async (i) => out(SubmitJobResponseSchema, await s.submitJob(parseBody(SubmitJobRequestSchema, i.body), ctxFor(SchedulerService, 'SubmitJob', i.signal))) },
+    { method: 'GET', path: '/api/tasks', handle: async (i) => out(ListTasksResponseSchema, await s.listTasks({ $typeName: 'dtf.scheduler.v1.ListTasksRequest', jobId: i.query.get('job_id') ?? '', state: stateParam(i.query), pageSize: intParam(i.query, 'page_size'), pageToken: i.query.get('page_token') ?? '' }, ctxFor(SchedulerService, 'ListTasks', i.signal))) },
+    { method: 'GET', path: '/api/tasks/{task_id}', handle: async (i) => out(GetTaskResponseSchema, await s.getTask({ $typeName: 'dtf.scheduler.v1.GetTaskRequest', taskId: i.params.task_id }, ctxFor(SchedulerService, 'GetTask', i.signal))) },
+    { method: 'POST', path: '/api/tasks/{task_id}/cancel', handle: async (i) => out(CancelTaskResponseSchema, await s.cancelTask({ $typeName: 'dtf.scheduler.v1.CancelTaskRequest', taskId: i.params.task_id }, ctxFor(SchedulerService, 'CancelTask', i.signal))) },
+    { method: 'GET', path: '/api/jobs', handle: async (i) => out(ListJobsResponseSchema, await s.listJobs({ $typeName: 'dtf.scheduler.v1.ListJobsRequest', pageSize: intParam(i.query, 'page_size'), pageToken: i.query.get('page_token') ?? '' }, ctxFor(SchedulerService, 'ListJobs', i.signal))) },
+    { method: 'GET', path: '/api/jobs/{job_id}', handle: async (i) => out(GetJobResponseSchema, await s.getJob({ $typeName: 'dtf.scheduler.v1.GetJobRequest', jobId: i.params.job_id }, ctxFor(SchedulerService, 'GetJob', i.signal))) },
+    { method: 'POST', path: '/api/jobs/{job_id}/cancel', handle: async (i) => out(CancelJobResponseSchema, await s.cancelJob({ $typeName: 'dtf.scheduler.v1.CancelJobRequest', jobId: i.params.job_id }, ctxFor(SchedulerService, 'CancelJob', i.signal))) },
+    { method: 'GET', path: '/api/results/{task_id}', handle: async (i) => out(GetTaskResultResponseSchema, await res.getTaskResult({ $typeName: 'dtf.result.v1.GetTaskResultRequest', taskId: i.params.task_id }, ctxFor(ResultService, 'GetTaskResult', i.signal))) },
+    { method: 'GET', path: '/api/status', handle: async (i) => out(GetStatusResponseSchema, await s.getStatus({ $typeName: 'dtf.scheduler.v1.GetStatusRequest' }, ctxFor(SchedulerService, 'GetStatus', i.signal))) },
+    { method: 'GET', path: '/api/workers', handle: async (i) => out(ListWorkersResponseSchema, await r.listWorkers({ ...parseBody(ListWorkersRequestSchema, {}), includeGone: i.query.get('include_gone') === 'true' }, ctxFor(RegistryService, 'ListWorkers', i.signal))) },
+    { method: 'POST', path: '/api/workers/register', handle: async (i) => out(RegisterWorkerResponseSchema, await r.registerWorker(parseBody(RegisterWorkerRequestSchema, i.body), ctxFor(RegistryService, 'RegisterWorker', i.signal))) },
+    { method: 'POST', path: '/api/workers/status', handle: async (i) => out(ReportWorkerStatusResponseSchema, await r.reportWorkerStatus(parseBody(ReportWorkerStatusRequestSchema, i.body), ctxFor(RegistryService, 'ReportWorkerStatus', i.signal))) },
+    ...['request_vote', 'append_entries', 'sync_state'].map((name): Route => ({
+      method: 'POST',
+      path: `/api/raft/${name}`,
+      handle: async () => {
+        throw new ConnectError(`/api/raft/${name} is not served: this coordinator runs a single-node local log (Raft replication is not wired in yet)`, Code.Unimplemented);
+      },
+    })),
+  ];
+}
+
+/** Matches `path` against a route pattern with {param} segments. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const p = pattern.split('/');
+  const a = path.split('/');
+  if (p.length !== a.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < p.length; i++) {
+    if (p[i].startsWith('{')) {
+      if (!a[i]) return undefined;
+      params[p[i].slice(1, -1)] = decodeURIComponent(a[i]);
+    } else if (p[i] !== a[i]) return undefined;
+  }
+  return params;
+}

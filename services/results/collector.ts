@@ -1,0 +1,101 @@
+import { createClient, type Client } from '@connectrpc/connect';
+import type { Logger } from 'pino';
+import pino from 'pino';
+import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
+import { ResultStore } from './result-store';
+
+export const reconnectBackoffMaxMs = 5000;
+/** The checkpoint is reported to the coordinator at most this often. */
+export const checkpointIntervalMs = 1000;
+
+export interface CollectorOptions {
+  coordinator: string;
+  databasePath: string;
+  logger?: Logger;
+}
+
+/**
+ * The result collector: tails the coordinator's committed-event feed from
+ * the last index stored in DuckDB and stores each message of events in one
+ * transaction, so a restart resumes exactly where the database left off.
+ */
+export class Collector {
+  readonly logger: Logger;
+  store!: ResultStore;
+  connected = false;
+  /** Newest event index the coordinator has, as last seen. */
+  seenIndex = 0n;
+  private transport: GrpcTransport | undefined;
+  private client!: Client<typeof ResultService>;
+  private abort = new AbortController();
+  private loopDone: Promise<void> | undefined;
+  private lastCheckpointMs = 0;
+  private listeners: (() => void)[] = [];
+
+  private constructor(private readonly opts: CollectorOptions) {
+    this.logger = opts.logger ?? pino({ name: 'collector' });
+  }
+
+  static async start(opts: CollectorOptions): Promise<Collector> {
+    const c = new Collector(opts);
+    c.store = await ResultStore.open(opts.databasePath);
+    c.transport = createGrpcTransport(opts.coordinator);
+    c.client = createClient(ResultService, c.transport);
+    c.loopDone = c.loop();
+    return c;
+  }
+
+  /** Resolves once the store holds every event up to `index`. */
+  async waitFor(index: bigint, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.store.appliedIndex()) < index) {
+      if (Date.now() > deadline) throw new Error(`collector did not reach event ${index} within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 200);
+        this.listeners.push(() => { clearTimeout(t); r(); });
+      });
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.tail();
+        failures = 0;
+      } catch (e) {
+        if (this.abort.signal.aborted) break;
+        failures++;
+        this.logger.warn({ err: (e as Error).message }, 'event feed interrupted');
+      }
+      this.connected = false;
+      const wait = Math.min(reconnectBackoffMaxMs, 100 * 2 ** Math.min(failures, 8));
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  private async tail(): Promise<void> {
+    const after = await this.store.appliedIndex();
+    const feed = this.client.tailEvents({ afterIndex: after }, { signal: this.abort.signal });
+    for await (const msg of feed) {
+      this.connected = true;
+      if (msg.events.length === 0) continue;
+      await this.store.applyEvents(msg.events);
+      const last = msg.events[msg.events.length - 1].index;
+      if (last > this.seenIndex) this.seenIndex = last;
+      for (const l of this.listeners.splice(0)) l();
+      if (Date.now() - this.lastCheckpointMs >= checkpointIntervalMs) {
+        this.lastCheckpointMs = Date.now();
+        this.client.commitCheckpoint({ index: last }).catch((e: Error) => this.logger.warn({ err: e.message }, 'checkpoint not recorded'));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loopDone?.catch(() => {});
+    this.transport?.close();
+    await this.store.close();
+  }
+}
