@@ -1,5 +1,5 @@
 import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
+import { Code, ConnectError, createHandlerContext, type ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -89,7 +89,8 @@ export class Gateway {
       }
       throw new ConnectError(`no route ${req.method} ${url.pathname}; see the README's REST reference`, Code.NotFound);
     } catch (e) {
-      sendError(res, e);
+      if (e instanceof BodyTooLargeError) sendJson(res, 413, { error: { code: 'resource_exhausted', message: e.message } }, { connection: 'close' });
+      else sendError(res, e);
     }
   }
 
@@ -119,7 +120,8 @@ export class Gateway {
   private async dbStatus(): Promise<GetCollectorStatusResponse | undefined> {
     if (!this.opts.collector) return undefined;
     const impl = this.opts.collector;
-    return create(GetCollectorStatusResponseSchema, await impl.getCollectorStatus({ $typeName: 'dtf.result.v1.GetCollectorStatusRequest' }, undefined as never));
+    const ctx = createHandlerContext({ service: CollectorService, method: CollectorService.method.getCollectorStatus, protocolName: 'rest', requestMethod: 'GET', url: '/api/health/db' });
+    return create(GetCollectorStatusResponseSchema, await impl.getCollectorStatus({ $typeName: 'dtf.result.v1.GetCollectorStatusRequest' }, ctx));
   }
 
   private async resources(): Promise<Record<string, unknown>> {
@@ -140,12 +142,15 @@ export class Gateway {
   }
 }
 
+/** A request body past {@link requestBytesMax}: answered 413. */
+class BodyTooLargeError extends Error {}
+
 async function readJson(req: http.IncomingMessage): Promise<JsonValue | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > requestBytesMax) throw new ConnectError(`request body over the ${requestBytesMax}-byte limit`, Code.ResourceExhausted);
+    if (size > requestBytesMax) throw new BodyTooLargeError(`request body over the ${requestBytesMax}-byte limit`);
     chunks.push(c as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -1,0 +1,175 @@
+/**
+ * N simulated nodes over a SimNetwork, each ticking on its own drifting
+ * clock, plus clients issuing reads and writes and a fault schedule, all
+ * driven by one seed. Every safety property is checked as it runs.
+ */
+import { bootstrap } from '../../libs/raft/bootstrap';
+import { SeededRng } from '../../libs/raft/rng';
+import type { Entry } from '../../libs/raft/types';
+import { InvariantChecker } from './invariants';
+import { type KvWrite } from './kv-state-machine';
+import type { Operation } from './linearizability';
+import { SimDisk } from './sim-disk';
+import { SimHost } from './sim-host';
+import { SimNetwork, type NetworkFaults } from './sim-network';
+import { SimClients } from './sim-clients';
+
+/** The shape of one simulated run, all drawn from the seed. */
+export interface Scenario {
+  nodeCount: number;
+  /** Simulated time units per tick, per node: unequal rates are clock drift. */
+  tickPeriods: number[];
+  faults: NetworkFaults;
+  /** Chance per time unit of each fault event. */
+  crashRate: number;
+  crashBeforeSyncRate: number;
+  partitionRate: number;
+  transferRate: number;
+  duration: number;
+}
+
+/** How many time units apart log matching is checked (it compares whole logs). */
+const logMatchingPeriod = 200;
+
+/** A simulated cluster; `run()` plays the scenario and returns the client history. */
+export class SimCluster {
+  readonly rng: SeededRng;
+  readonly network: SimNetwork;
+  readonly hosts: SimHost[] = [];
+  readonly checker = new InvariantChecker();
+  readonly clients: SimClients;
+  now = 0;
+  private nextTick: number[];
+  private restartAt = new Map<number, number>();
+  private healAt = -1;
+
+  constructor(
+    readonly seed: number,
+    readonly scenario: Scenario,
+  ) {
+    this.rng = new SeededRng(seed);
+    this.network = new SimNetwork(new SeededRng(seed ^ 0x5bd1e995), scenario.faults);
+    const voters = Array.from({ length: scenario.nodeCount }, (_, i) => i + 1);
+    for (const id of voters) {
+      const disk = new SimDisk();
+      bootstrap(disk, voters);
+      this.hosts.push(new SimHost(id, disk, seed * 7919 + id, this.hostEvents()));
+    }
+    this.nextTick = scenario.tickPeriods.slice();
+    this.clients = new SimClients(this, new SeededRng(seed ^ 0x27d4eb2f));
+  }
+
+  private hostEvents() {
+    return {
+      send: (m: import('../../libs/raft/types').Message) => this.network.send(this.now, m),
+      applied: (nodeId: number, w: KvWrite | undefined, _index: number, e: Entry) => {
+        this.checker.onApply(nodeId, this.host(nodeId).node.status().term, e);
+        if (w) this.clients.onApplied(nodeId, w);
+      },
+      readReady: (nodeId: number, ctx: string, index: number) => this.clients.onReadIndex(nodeId, ctx, index),
+      crashBeforeSync: () => this.rng.chance(this.scenario.crashBeforeSyncRate),
+    };
+  }
+
+  host(id: number): SimHost {
+    return this.hosts[id - 1];
+  }
+
+  /** Plays the scenario, then a quiet period in which the cluster must converge. */
+  run(): Operation[] {
+    for (; this.now < this.scenario.duration; this.now++) {
+      this.injectFaults();
+      this.stepTime();
+    }
+    this.quiesce();
+    const quietEnd = this.now + 100 * Math.max(...this.scenario.tickPeriods);
+    for (; this.now < quietEnd; this.now++) this.stepTime();
+    this.checkConverged();
+    return this.clients.finish(this.now);
+  }
+
+  private stepTime(): void {
+    for (const m of this.network.due(this.now)) {
+      const h = this.host(m.to);
+      if (h?.up) h.node.step(m);
+    }
+    for (const h of this.hosts) {
+      if (!h.up || this.now < this.nextTick[h.id - 1]) continue;
+      this.nextTick[h.id - 1] += this.scenario.tickPeriods[h.id - 1];
+      h.node.tick();
+    }
+    this.clients.step(this.now);
+    for (const h of this.hosts) {
+      if (!h.up) continue;
+      if (!h.drain()) this.restartAt.set(h.id, this.now + 1 + this.rng.nextInt(200));
+      else if (h.node.role === 'leader') this.checker.onLeader(h.node);
+    }
+    if (this.now % logMatchingPeriod === 0) this.checker.checkLogMatching(this.hosts.filter((h) => h.up).map((h) => h.node));
+  }
+
+  private injectFaults(): void {
+    const s = this.scenario;
+    for (const [id, at] of this.restartAt) {
+      if (at > this.now) continue;
+      this.restartAt.delete(id);
+      this.host(id).restart();
+    }
+    if (this.rng.chance(s.crashRate)) {
+      const h = this.hosts[this.rng.nextInt(this.hosts.length)];
+      const downCount = this.hosts.filter((x) => !x.up).length;
+      // Keep a majority alive most of the time, or nothing would happen.
+      if (h.up && downCount < Math.floor(this.hosts.length / 2)) {
+        h.crash();
+        this.restartAt.set(h.id, this.now + 1 + this.rng.nextInt(300));
+      }
+    }
+    if (this.rng.chance(s.transferRate)) {
+      // Leadership transfer to a random voter, as an operator would ask for.
+      const leader = this.hosts.find((h) => h.up && h.node.role === 'leader');
+      if (leader) leader.node.transferLeadership(1 + this.rng.nextInt(this.hosts.length));
+    }
+    if (this.healAt >= 0 && this.now >= this.healAt) {
+      this.network.heal();
+      this.healAt = -1;
+    } else if (this.healAt < 0 && this.rng.chance(s.partitionRate)) {
+      this.partition();
+      this.healAt = this.now + 50 + this.rng.nextInt(400);
+    }
+  }
+
+  /** A random split; one time in three, only one direction is cut. */
+  private partition(): void {
+    const ids = this.hosts.map((h) => h.id);
+    const side = new Set(ids.filter(() => this.rng.chance(0.5)));
+    const oneWay = this.rng.chance(1 / 3);
+    for (const a of ids) {
+      for (const b of ids) {
+        if (side.has(a) && !side.has(b)) {
+          this.network.cut(a, b);
+          if (!oneWay) this.network.cut(b, a);
+        }
+      }
+    }
+  }
+
+  private quiesce(): void {
+    this.network.heal();
+    this.healAt = -1;
+    this.network.faults = { ...this.network.faults, dropRate: 0, duplicateRate: 0 };
+    this.scenario.crashBeforeSyncRate = 0;
+    for (const id of this.restartAt.keys()) this.host(id).restart();
+    this.restartAt.clear();
+  }
+
+  /** Liveness after healing: one leader, and every node applied the same log. */
+  private checkConverged(): void {
+    const leaders = this.hosts.filter((h) => h.node.role === 'leader');
+    const applied = this.hosts.map((h) => h.node.status().applied);
+    const commit = this.hosts.map((h) => h.node.status().commit);
+    if (leaders.length !== 1 || new Set(applied).size !== 1) {
+      throw new Error(
+        `liveness: after healing, ${leaders.length} leaders; applied=${applied.join(',')} commit=${commit.join(',')}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/** Shard 2 of the seeded simulation; see run-shard.ts. Skipped when SEED replays one seed. */
+import { runShard, seedsMin, shardCount } from './run-shard';
+
+const maybe = process.env.SEED ? test.skip : test;
+
+maybe('simulation shard 2: its share of seeds, all safe and linearizable', () => {
+  const { seeds, operations } = runShard(2);
+  expect(seeds).toBe(Math.ceil(seedsMin / shardCount));
+  expect(operations).toBeGreaterThan(seeds); // The workload really ran.
+}, 150_000);
