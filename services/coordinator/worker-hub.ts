@@ -105,10 +105,12 @@ export class WorkerHub {
     return true;
   }
 
-  heartbeat(session: WorkerSession, load: Load | undefined, running: AttemptKey[]): void {
+  heartbeat(session: WorkerSession, load: Load | undefined, running: AttemptKey[], draining = false): void {
     if (!this.touch(session)) return;
     session.load = load;
     session.running = running;
+    // A draining worker gets nothing more, whatever credit it had left.
+    if (draining) session.credits = 0;
   }
 
   grant(session: WorkerSession, credits: number): void {

@@ -59,7 +59,7 @@ async function hello(c: Coordinator, h: Extract<ConnectRequest['msg'], { case: '
 function handle(c: Coordinator, s: WorkerSession, msg: ConnectRequest['msg']): void {
   switch (msg.case) {
     case 'heartbeat':
-      c.hub.heartbeat(s, msg.value.load, msg.value.running);
+      c.hub.heartbeat(s, msg.value.load, msg.value.running, msg.value.draining);
       break;
     case 'credit':
       c.hub.grant(s, msg.value.grant);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { LoadSchema, type AttemptKey, type AttemptResult, type Hardware } from '../../libs/gen/dtf/common/v1/common_pb';
+import { AttemptOutcome, AttemptResultSchema, LoadSchema, type AttemptKey, type AttemptResult, type Hardware } from '../../libs/gen/dtf/common/v1/common_pb';
 import {
   ConnectRequestSchema,
   HelloSchema,
@@ -104,7 +104,7 @@ export class WorkerAgent {
     const transport = createGrpcTransport(address);
     const out = new AsyncQueue<ConnectRequest>();
     let welcomed = false;
-    const beat = setInterval(() => this.send({ case: 'heartbeat', value: { $typeName: 'dtf.worker.v1.Heartbeat', load: sampleLoad(), running: this.runningKeys() } }), this.heartbeatMs);
+    const beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
     try {
       const client = createClient(WorkerService, transport);
       out.push(create(ConnectRequestSchema, { msg: { case: 'hello', value: this.hello() } }));
@@ -173,6 +173,12 @@ export class WorkerAgent {
   private startAttempt(a: Assignment): void {
     const key = a.key!;
     if (this.running.has(keyOf(key))) return;
+    if (this.draining) {
+      // Pushed before the coordinator heard we drain: hand it back unrun.
+      const now = BigInt(Date.now());
+      void this.finished(key, create(AttemptResultSchema, { key, outcome: AttemptOutcome.START_FAILED, error: `worker ${this.workerId} is draining; handed back unrun`, startedAtMs: now, finishedAtMs: now }));
+      return;
+    }
     const task = runTask(a.spec!, {
       key,
       workRoot: path.join(this.opts.dataDir, 'work'),
@@ -199,6 +205,10 @@ export class WorkerAgent {
     if (!this.draining) this.send({ case: 'credit', value: { $typeName: 'dtf.worker.v1.Credit', grant: 1 } });
   }
 
+  private heartbeat(): void {
+    this.send({ case: 'heartbeat', value: { $typeName: 'dtf.worker.v1.Heartbeat', load: sampleLoad(), running: this.runningKeys(), draining: this.draining } });
+  }
+
   private send(msg: ConnectRequest['msg']): void {
     this.out?.push(create(ConnectRequestSchema, { msg }));
   }
@@ -213,6 +223,7 @@ export class WorkerAgent {
    */
   async drain(timeoutMs = 60_000): Promise<void> {
     this.draining = true;
+    this.heartbeat();
     const deadline = Date.now() + timeoutMs;
     while ((this.running.size > 0 || this.outbox.size > 0) && Date.now() < deadline) await sleep(100);
     await this.stop();

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { createGrpcTransport } from '../../libs/rpc/grpc-transport';
 import { Cluster } from '../support/cluster';
-import { runDtf, sleep } from '../support/dtf-process';
+import { eventually, runDtf, sleep } from '../support/dtf-process';
 
 jest.setTimeout(180_000);
 
@@ -146,5 +146,47 @@ describe('a suite runs end to end on one machine', () => {
     const states = await rows(`SELECT state, count(*) AS n FROM tasks WHERE job_id = '${restJob}' GROUP BY ALL ORDER BY state`);
     expect(states.map((s) => [s.state, Number(s.n)])).toEqual([['failed', 1], ['succeeded', 2]]);
     conn.closeSync();
+  });
+});
+
+describe('workers that poll over HTTP, and draining on SIGTERM', () => {
+  const cluster = new Cluster({ workers: 2, slots: 2, workerArgs: (i) => ['--label', `pool=p${i + 1}`] });
+
+  beforeAll(async () => {
+    await cluster.start();
+  });
+
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  it('registers an HTTP-only worker, hands it work in status replies, and acknowledges its results', async () => {
+    const reg = await cluster.post('/api/workers/register', { workerId: 'http-1', name: 'poller', slots: 1, labels: { pool: 'http' }, hardware: { cpuCores: 1, devices: [{ kind: 'DEVICE_KIND_CPU' }] } });
+    expect(reg.status).toBe(200);
+    expect(reg.body.worker.httpOnly).toBe(true);
+    const sub = await cluster.post('/api/tasks/submit', { name: 'http', tasks: [{ shell: 'true', requirements: { labels: { pool: 'http' } } }] });
+    const taskId = sub.body.taskIds[0];
+    const assignment = await eventually('an assignment in a status reply', async () => {
+      const st = await cluster.post('/api/workers/status', { workerId: 'http-1', freeSlots: 1 });
+      return st.body.assignments?.[0];
+    });
+    expect(assignment.key).toEqual({ taskId, attempt: 1 });
+    const done = await cluster.post('/api/workers/status', { workerId: 'http-1', freeSlots: 1, results: [{ key: assignment.key, outcome: 'ATTEMPT_OUTCOME_SUCCEEDED' }] });
+    expect(done.body.acked).toEqual([{ taskId, attempt: 1 }]);
+    expect((await cluster.get(`/api/tasks/${taskId}`)).task.state).toBe('TASK_STATE_SUCCEEDED');
+    const unknown = await cluster.post('/api/workers/status', { workerId: 'nobody' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(/not registered/);
+  });
+
+  it('lets a worker finish what it runs on SIGTERM, then exit', async () => {
+    const sub = await cluster.post('/api/tasks/submit', { name: 'drain', tasks: [{ name: 'one', shell: 'sleep 1.5', requirements: { labels: { pool: 'p1' } } }] });
+    const taskId = sub.body.taskIds[0];
+    await eventually('task running', async () => (await cluster.get(`/api/tasks/${taskId}`)).task.state === 'TASK_STATE_RUNNING');
+    cluster.workers[0].child.kill('SIGTERM');
+    expect(await cluster.workers[0].exited).toBe(0);
+    const { task } = await cluster.get(`/api/tasks/${taskId}`);
+    expect(task.state).toBe('TASK_STATE_SUCCEEDED');
+    expect(task.attempt).toBe(1);
   });
 });

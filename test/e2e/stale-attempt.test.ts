@@ -74,7 +74,7 @@ describe('a late result from a superseded attempt', () => {
 
     // worker-a goes silent past its lease; worker-b keeps beating and gets attempt 2.
     const b = new HandWorker(address, { workerId: 'worker-b' });
-    const beat = setInterval(() => b.send({ case: 'heartbeat', value: { $typeName: 'dtf.worker.v1.Heartbeat', running: [] } }), 100);
+    const beat = setInterval(() => b.send({ case: 'heartbeat', value: { $typeName: 'dtf.worker.v1.Heartbeat', running: [], draining: false } }), 100);
     const second = await eventually('assignment to b', async () => b.received('assign')[0]?.assignments[0], 10_000);
     expect(second.key).toMatchObject({ taskId: first.key!.taskId, attempt: 2 });
     b.send({ case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results: [result(second.key!, 'worker-b')] } });
