@@ -66,6 +66,7 @@ export class FileLog implements ReplicatedLog {
   propose(cmd: Command): Promise<ApplyResult> {
     if (this.broken) return Promise.reject(this.broken);
     const payload = toBinary(CommandSchema, cmd);
+    if (payload.length === 0) return Promise.reject(new LogError('an empty command cannot be logged'));
     if (payload.length > recordBytesMax) {
       return Promise.reject(new LogError(`command of ${payload.length} bytes exceeds the ${recordBytesMax}-byte entry limit`));
     }

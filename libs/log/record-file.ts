@@ -5,8 +5,13 @@ export const recordHeaderBytes = 8;
 /** Larger records are refused: a log entry carries at most this much. */
 export const recordBytesMax = 8 * 1024 * 1024;
 
-/** Frames one payload as a record. */
+/**
+ * Frames one payload as a record. Payloads are never empty, so a run of zero
+ * bytes (what some file systems leave where a write never landed) never
+ * reads as records.
+ */
 export function encodeRecord(payload: Uint8Array): Buffer {
+  if (payload.length === 0) throw new RangeError('a record payload must not be empty');
   const out = Buffer.allocUnsafe(recordHeaderBytes + payload.length);
   out.writeUInt32LE(payload.length, 0);
   out.writeUInt32LE(crc32c(payload), 4);
@@ -26,7 +31,8 @@ export interface ScanResult {
 /**
  * Reads records until the first invalid one. An invalid record at the tail
  * (a write that never completed) is a torn tail, to be truncated. An invalid
- * record followed by a valid one is corruption in the middle of the log.
+ * record followed anywhere by a valid one is corruption in the middle of the
+ * log: the damaged record's own length cannot be trusted to find the next one.
  */
 export function scanRecords(buf: Buffer): ScanResult {
   const payloads: Buffer[] = [];
@@ -37,8 +43,9 @@ export function scanRecords(buf: Buffer): ScanResult {
     payloads.push(rec.payload);
     off = rec.next;
   }
-  if (off < buf.length && hasValidRecordAfter(buf, off)) {
-    return { payloads, validBytes: off, corruption: `invalid record at byte ${off} followed by valid records` };
+  const later = off < buf.length ? findValidRecord(buf, off + 1) : undefined;
+  if (later !== undefined) {
+    return { payloads, validBytes: off, corruption: `invalid record at byte ${off} followed by a valid record at byte ${later}` };
   }
   return { payloads, validBytes: off };
 }
@@ -47,18 +54,20 @@ function readRecord(buf: Buffer, off: number): { payload: Buffer; next: number }
   if (off + recordHeaderBytes > buf.length) return undefined;
   const len = buf.readUInt32LE(off);
   const end = off + recordHeaderBytes + len;
-  if (len > recordBytesMax || end > buf.length) return undefined;
+  if (len === 0 || len > recordBytesMax || end > buf.length) return undefined;
   const payload = buf.subarray(off + recordHeaderBytes, end);
   if (crc32c(payload) !== buf.readUInt32LE(off + 4)) return undefined;
   return { payload, next: end };
 }
 
-/** True when a valid non-empty record starts right after the claimed end of the bad one. */
-function hasValidRecordAfter(buf: Buffer, off: number): boolean {
-  if (off + recordHeaderBytes > buf.length) return false;
-  const len = buf.readUInt32LE(off);
-  const next = off + recordHeaderBytes + len;
-  if (len > recordBytesMax || next >= buf.length) return false;
-  const rec = readRecord(buf, next);
-  return rec !== undefined && rec.payload.length > 0;
+/**
+ * The first offset from `from` where a valid record starts, if any. Only
+ * offsets whose length field fits in the file cost a checksum, so scanning a
+ * torn tail (at most one record long) stays cheap.
+ */
+function findValidRecord(buf: Buffer, from: number): number | undefined {
+  for (let p = from; p + recordHeaderBytes < buf.length; p++) {
+    if (readRecord(buf, p)) return p;
+  }
+  return undefined;
 }

@@ -38,7 +38,7 @@ function deviceReason(req: Requirements, devices: Device[]): string | undefined 
   const fitting = matching.filter(big);
   if (fitting.length === 0) {
     const most = matching.reduce((a, d) => (d.memoryBytes > a ? d.memoryBytes : a), 0n);
-    return `device memory ${formatBytes(most)} < ${formatBytes(minMem)} required`;
+    return `device memory ${formatBytes(most, 'down')} < ${formatBytes(minMem, 'up')} required`;
   }
   const count = req.deviceCount || 1;
   if (fitting.length < count) return `needs ${count} devices, has ${fitting.length}`;
@@ -51,14 +51,14 @@ function cpuReason(req: Requirements, worker: Worker): string | undefined {
     return `needs ${req.cpuCores} CPU cores, has ${hw?.cpuCores ?? 0}`;
   }
   if (req.memoryBytes > 0n && (hw?.memoryBytes ?? 0n) < req.memoryBytes) {
-    return `needs ${formatBytes(req.memoryBytes)} memory, has ${formatBytes(hw?.memoryBytes ?? 0n)}`;
+    return `needs ${formatBytes(req.memoryBytes, 'up')} memory, has ${formatBytes(hw?.memoryBytes ?? 0n, 'down')}`;
   }
   return undefined;
 }
 
 function labelReason(req: Requirements, labels: Record<string, string>): string | undefined {
   for (const [k, v] of Object.entries(req.labels)) {
-    if (!(k in labels)) return `label ${k}=${v} missing`;
+    if (!Object.hasOwn(labels, k)) return `label ${k}=${v} missing`;
     if (labels[k] !== v) return `label ${k}=${labels[k]}, needs ${k}=${v}`;
   }
   return undefined;

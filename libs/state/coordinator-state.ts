@@ -74,7 +74,7 @@ export class CoordinatorState {
   readonly events = new EventLog();
   private readonly jobsByKey = new Map<string, string>();
   private readonly runningByWorker = new Map<string, Set<string>>();
-  /** Results and placements refused because their attempt was not current. */
+  /** Results refused because their attempt was not current (placements are only reported). */
   staleRejected = 0;
   appliedIndex = 0n;
 
@@ -136,6 +136,12 @@ export class CoordinatorState {
     const existing = job.idempotencyKey ? this.jobsByKey.get(job.idempotencyKey) : undefined;
     if (existing) return { kind: 'submitted', jobId: existing, duplicate: true };
     if (this.jobs.has(job.id)) return { kind: 'error', message: `job ${job.id} exists` };
+    // A repeated task id would overwrite a task of another job and corrupt its counts.
+    const ids = new Set<string>();
+    for (const t of cmd.tasks) {
+      if (this.tasks.has(t.id) || ids.has(t.id)) return { kind: 'error', message: `job ${job.id}: task id "${t.id}" is already used` };
+      ids.add(t.id);
+    }
     const stored = create(JobSchema, {
       ...job,
       state: JobState.PENDING,
@@ -274,7 +280,8 @@ export class CoordinatorState {
         error: `worker ${w.id} lost: ${cmd.reason}`,
         workerId: w.id,
       });
-      if (this.finishOne(result, timeMs)) requeued.push(key);
+      // Cancelled tasks stay cancelled and exhausted ones end: only report real re-queues.
+      if (this.finishOne(result, timeMs) && task.state === TaskState.PENDING) requeued.push(key);
     }
     return { kind: 'lost', requeued };
   }

@@ -1,0 +1,157 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  AttemptKeySchema,
+  AttemptOutcome,
+  AttemptResultSchema,
+  JobSchema,
+  TaskSchema,
+  TaskState,
+  WorkerSchema,
+  type AttemptKey,
+  type Task,
+} from '../gen/dtf/common/v1/common_pb';
+import { CommandSchema, type Command } from '../gen/dtf/state/v1/command_pb';
+import { CoordinatorState, type ApplyResult } from './coordinator-state';
+
+/*
+ * Command builders for the coordinator state's tests: one line per log entry,
+ * so a test reads as the sequence of entries it applies.
+ */
+
+export type CommandKind = Command['kind'];
+
+/** A command with the given proposer time and kind. */
+export function command(timeMs: bigint, kind: CommandKind): Command {
+  return create(CommandSchema, { timeMs, kind });
+}
+
+export function key(taskId: string, attempt: number): AttemptKey {
+  return create(AttemptKeySchema, { taskId, attempt });
+}
+
+export interface TaskInit {
+  id: string;
+  retries?: number;
+  priority?: number;
+}
+
+export function submitJob(jobId: string, tasks: TaskInit[], idempotencyKey = ''): CommandKind {
+  return {
+    case: 'submitJob',
+    value: {
+      $typeName: 'dtf.state.v1.SubmitJob',
+      job: create(JobSchema, { id: jobId, name: `job ${jobId}`, idempotencyKey }),
+      tasks: tasks.map((t) =>
+        create(TaskSchema, { id: t.id, spec: { name: t.id, argv: ['true'], retries: t.retries ?? 0, priority: t.priority ?? 0 } }),
+      ),
+    },
+  };
+}
+
+export function assign(...placements: [taskId: string, attempt: number, workerId: string][]): CommandKind {
+  return {
+    case: 'assignAttempts',
+    value: {
+      $typeName: 'dtf.state.v1.AssignAttempts',
+      placements: placements.map(([taskId, attempt, workerId]) => ({
+        $typeName: 'dtf.state.v1.Placement' as const,
+        key: key(taskId, attempt),
+        workerId,
+      })),
+    },
+  };
+}
+
+export function finish(...results: [taskId: string, attempt: number, outcome: AttemptOutcome, workerId?: string][]): CommandKind {
+  return {
+    case: 'finishAttempts',
+    value: {
+      $typeName: 'dtf.state.v1.FinishAttempts',
+      results: results.map(([taskId, attempt, outcome, workerId]) =>
+        create(AttemptResultSchema, { key: key(taskId, attempt), outcome, workerId: workerId ?? '', exitCode: outcome === AttemptOutcome.SUCCEEDED ? 0 : 1 }),
+      ),
+    },
+  };
+}
+
+export function workerJoined(workerId: string, running: AttemptKey[] = []): CommandKind {
+  return {
+    case: 'workerJoined',
+    value: {
+      $typeName: 'dtf.state.v1.WorkerJoined',
+      worker: create(WorkerSchema, { id: workerId, name: workerId, slots: 4, running }),
+    },
+  };
+}
+
+export function workerLost(workerId: string, reason = 'lease expired'): CommandKind {
+  return { case: 'workerLost', value: { $typeName: 'dtf.state.v1.WorkerLost', workerId, reason } };
+}
+
+export function setWorkerFlags(workerId: string, flags: { cordoned?: boolean; draining?: boolean }): CommandKind {
+  return { case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId, ...flags } };
+}
+
+export function cancelTasks(taskIds: string[], reason = 'cancelled by test'): CommandKind {
+  return { case: 'cancelTasks', value: { $typeName: 'dtf.state.v1.CancelTasks', taskIds, reason } };
+}
+
+export function checkpoint(index: bigint): CommandKind {
+  return { case: 'collectorCheckpoint', value: { $typeName: 'dtf.state.v1.CollectorCheckpoint', index } };
+}
+
+/** A state with its own log index and clock (1 s per entry), for tests. */
+export class StateHarness {
+  readonly state = new CoordinatorState();
+  private index = 0n;
+  timeMs = 1_000n;
+
+  apply(kind: CommandKind): ApplyResult {
+    this.index++;
+    this.timeMs += 1_000n;
+    return this.state.apply(this.index, command(this.timeMs, kind));
+  }
+
+  task(id: string): Task {
+    const rec = this.state.tasks.get(id);
+    if (!rec) throw new Error(`no task ${id}`);
+    return rec.task;
+  }
+
+  stateOf(id: string): TaskState {
+    return this.task(id).state;
+  }
+
+  pendingIds(): string[] {
+    return [...this.state.pending.inOrder()].map((t) => t.id);
+  }
+}
+
+/**
+ * Everything observable about a state, as one JSON string with sorted keys,
+ * so two states built differently (fresh objects or decoded ones) compare equal
+ * exactly when they hold the same data.
+ */
+export function canonicalState(s: CoordinatorState): string {
+  const snapshot = {
+    appliedIndex: s.appliedIndex,
+    staleRejected: s.staleRejected,
+    jobs: [...s.jobs].map(([id, r]) => ({ id, job: r.job, taskIds: r.taskIds })),
+    tasks: [...s.tasks].map(([id, r]) => ({ id, task: r.task, attempts: r.attempts, failedRuns: r.failedRuns })),
+    workers: [...s.workers].map(([id, w]) => ({ id, w, runningOn: s.runningOn(id).map((t) => t.id) })),
+    pending: [...s.pending.inOrder()].map((t) => t.id),
+    events: { first: s.events.first, last: s.events.last, dropped: s.events.dropped, held: s.events.after(0n, Number.MAX_SAFE_INTEGER) },
+  };
+  return canonicalJson(snapshot);
+}
+
+/** JSON with object keys sorted, bigints as "123n", and undefined fields left out. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}
