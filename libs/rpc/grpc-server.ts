@@ -2,8 +2,10 @@ import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { setMaxListeners } from 'node:events';
 import { grpcMessageBytesMax, grpcServiceDefinition } from './grpc-method';
-import { addReflection } from './reflection';
+import { AsyncQueue } from './async-queue';
+import { ReflectionIndex, v1, v1alpha } from './reflection';
 
 /**
  * A grpc-js server that serves Connect-style service implementations, plus
@@ -19,8 +21,12 @@ export class GrpcServer {
   readonly health = new HealthImplementation({ '': 'SERVING' });
   private readonly shutdown = new AbortController();
   private readonly names: string[] = [];
+  private readonly reflection = new ReflectionIndex();
 
   constructor() {
+    // Every call's context listens on the one shutdown signal; thousands of
+    // worker streams are normal, so lift Node's leak warning for it.
+    setMaxListeners(0, this.shutdown.signal);
     this.health.addToServer(this.server);
   }
 
@@ -35,12 +41,14 @@ export class GrpcServer {
     this.server.addService(grpcServiceDefinition(service), handlers);
     this.health.setStatus(service.typeName, 'SERVING');
     this.names.push(service.typeName);
+    this.reflection.add(service);
     return this;
   }
 
   /** Binds to `host:port` (port 0 picks one) and returns the port. */
   async listen(address: string): Promise<number> {
-    addReflection(this.server);
+    const r = this.reflection.services();
+    this.add(v1.ServerReflection, r.v1).add(v1alpha.ServerReflection, r.v1alpha);
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
         err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(port),
@@ -110,13 +118,15 @@ function adaptHandler(method: DescMethod, fn: AnyFn, shutdown: AbortSignal): grp
   }
 }
 
-/** Reads a call's incoming messages as an async iterable that ends with the stream. */
-async function* readAll(call: grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
-  try {
-    for await (const m of call) yield m;
-  } catch {
-    // A reset stream just ends the input; the handler sees the end.
-  }
+/**
+ * Reads a call's incoming messages as an async iterable that ends when the
+ * client half-closes, cancels, or the stream fails: whichever comes first.
+ */
+function readAll(call: grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+  const q = new AsyncQueue<unknown>();
+  call.on('data', (m: unknown) => q.push(m));
+  for (const ev of ['end', 'cancelled', 'error', 'close']) call.on(ev, () => q.end());
+  return q;
 }
 
 async function pump(out: AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, method: DescMethod): Promise<void> {
