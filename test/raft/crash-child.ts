@@ -26,12 +26,12 @@ const s = FileStorage.open(dir, {
   },
 });
 const start = s.lastIndex() + 1;
-for (let i = start; i < start + 12; i++) {
+for (let i = start; i < start + 8; i++) {
   s.append([{ index: i, term: 1, type: EntryType.NORMAL, data: new Uint8Array(Buffer.from(`entry-${i}`)) }]);
   s.setHardState({ term: 1, vote: 1, commit: i });
   s.sync();
   out(`acked ${i} ${i}`);
-  if (i === start + 7) {
+  if (i === start + 5) {
     s.createSnapshot(i - 2, { voters: [1] }, new Uint8Array(Buffer.from(`state-${i - 2}`)));
     s.compact(i - 2);
     out(`snapshot ${i - 2}`);

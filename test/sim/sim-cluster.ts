@@ -30,6 +30,11 @@ export interface Scenario {
 
 /** How many time units apart log matching is checked (it compares whole logs). */
 const logMatchingPeriod = 200;
+/**
+ * Ticks of calm (no faults, every node up) after the scenario, within which
+ * a leader must emerge and every node catch up: a few election timeouts.
+ */
+const quietTicks = 60;
 
 /** A simulated cluster; `run()` plays the scenario and returns the client history. */
 export class SimCluster {
@@ -82,7 +87,7 @@ export class SimCluster {
       this.stepTime();
     }
     this.quiesce();
-    const quietEnd = this.now + 100 * Math.max(...this.scenario.tickPeriods);
+    const quietEnd = this.now + quietTicks * Math.max(...this.scenario.tickPeriods);
     for (; this.now < quietEnd; this.now++) this.stepTime();
     this.checkConverged();
     return this.clients.finish(this.now);

@@ -1,16 +1,64 @@
 /**
- * Deterministic simulation: at least `seedsMin` seeds of 3- and 5-node
- * clusters under drops, delays, duplicates, reordering, partitions (both
- * symmetric and one-way), crashes that lose unsynced writes, and clock drift.
- * Every failure names its seed; SEED=n replays exactly that seed.
+ * Deterministic simulation of 3- and 5-node clusters under message drops,
+ * delays, duplicates and reordering, symmetric and one-way partitions,
+ * crashes that lose unsynced writes (including between write and fsync),
+ * leadership transfers and clock drift. Checks election safety, log
+ * matching, leader completeness, state-machine safety, convergence after
+ * healing, and linearizability of the clients' history.
  *
- * The seeds are split over `shardCount` test files (sim-shard-*.test.ts) so
- * that jest can run them on separate workers.
+ * CI runs at least `seedsMin` seeds within `budgetMs` of wall time, spread
+ * over child processes. Every failure names its seed; `SEED=n npx jest
+ * test/sim` replays exactly that seed in this process.
  */
+import { spawn } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { simulate } from './simulate';
 
-test('the seed given in SEED replays (or seed 1 when unset)', () => {
-  const seed = Number(process.env.SEED ?? 1);
-  const result = simulate(seed);
+/** Seeds every run must cover. */
+const seedsMin = 10_000;
+/** Wall time the children may spend before they stop starting seeds. */
+const budgetMs = 90_000;
+
+interface ShareResult {
+  seeds: number;
+  operations: number;
+  failure?: string;
+}
+
+function runShare(first: number, stride: number, count: number): Promise<ShareResult> {
+  const script = path.join(__dirname, 'run-seeds.ts');
+  const args = ['--require', 'tsx/cjs', script, String(first), String(stride), String(count), String(budgetMs)];
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) reject(new Error(`run-seeds exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as ShareResult);
+    });
+  });
+}
+
+const replay = process.env.SEED;
+
+(replay ? test : test.skip)('replays the seed given in SEED', () => {
+  const result = simulate(Number(replay));
   expect(result.commit).toBeGreaterThan(0);
 });
+
+(replay ? test.skip : test)(
+  `${seedsMin} seeds: safe, live after healing, linearizable`,
+  async () => {
+    const processes = Math.max(2, Math.min(4, os.availableParallelism()));
+    const perProcess = Math.ceil(seedsMin / processes);
+    const shares = await Promise.all(Array.from({ length: processes }, (_, i) => runShare(1 + i, processes, perProcess)));
+    for (const s of shares) if (s.failure) throw new Error(s.failure);
+    const seeds = shares.reduce((n, s) => n + s.seeds, 0);
+    // Fewer seeds than promised is a failure, not a quieter pass.
+    expect(seeds).toBeGreaterThanOrEqual(seedsMin);
+    expect(shares.reduce((n, s) => n + s.operations, 0)).toBeGreaterThan(seeds);
+  },
+  budgetMs + 30_000,
+);

@@ -5,8 +5,8 @@ import { SimCluster, type Scenario } from './sim-cluster';
 
 /** Simulated time units per tick at nominal clock speed. */
 const tickPeriodNominal = 10;
-/** Simulated run length, in time units (about 300 ticks). */
-const durationUnits = 3000;
+/** Simulated run length, in time units (about 200 ticks). */
+const durationUnits = 2000;
 
 /** Draws the scenario for a seed: cluster size, fault rates, clock drift. */
 export function scenarioFor(seed: number): Scenario {
