@@ -77,10 +77,10 @@ export class ReflectionIndex {
 
   /** Implementations of both reflection versions over this index. */
   services(): { v1: ServiceImpl<typeof v1.ServerReflection>; v1alpha: ServiceImpl<typeof v1alpha.ServerReflection> } {
-    const index = this;
+    const answer = (req: v1.ServerReflectionRequest | v1alpha.ServerReflectionRequest) => this.answer(req);
     async function* serve<R extends v1.ServerReflectionRequest | v1alpha.ServerReflectionRequest>(reqs: AsyncIterable<R>) {
       for await (const req of reqs) {
-        yield { validHost: req.host, originalRequest: req, messageResponse: index.answer(req) } as never;
+        yield { validHost: req.host, originalRequest: req, messageResponse: answer(req) } as never;
       }
     }
     return {
