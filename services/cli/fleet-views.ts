@@ -38,6 +38,7 @@ export function renderStatus(s: GetStatusResponse): string {
     `jobs active     ${s.jobsActive}`,
     `log applied     ${s.appliedIndex}`,
     `stale results   ${s.staleResultsRejected} rejected`,
+    `stale updates   ${s.staleUpdatesRejected} rejected`,
     `uptime          ${(Number(s.uptimeMs) / 1000).toFixed(0)}s`,
   ].join('\n');
 }

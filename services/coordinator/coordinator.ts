@@ -132,6 +132,7 @@ export class Coordinator {
       role: 'leader',
       version,
       uptimeMs: BigInt(this.now() - this.startedMs),
+      staleUpdatesRejected: BigInt(this.hub.staleUpdates),
     };
   }
 

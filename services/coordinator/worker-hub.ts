@@ -50,6 +50,8 @@ export class WorkerHub {
   readonly sessions = new Map<string, WorkerSession>();
   /** Messages dropped because they came from a superseded session. */
   supersededMessages = 0;
+  /** Progress and output for attempts that are not current on the sender. */
+  staleUpdates = 0;
   private readonly startedMs: number;
   onCapacity: () => void = () => {};
 
@@ -103,6 +105,19 @@ export class WorkerHub {
     }
     session.lastSeenMs = this.now();
     return true;
+  }
+
+  /**
+   * True when an update (progress, output) about `key` from `session` is
+   * about the attempt that worker currently runs; anything else is counted
+   * and dropped, like a stale result.
+   */
+  acceptUpdate(session: WorkerSession, key: AttemptKey | undefined): boolean {
+    if (!this.touch(session)) return false;
+    const task = key ? this.state.tasks.get(key.taskId)?.task : undefined;
+    if (task && key && task.attempt === key.attempt && task.workerId === session.workerId) return true;
+    this.staleUpdates++;
+    return false;
   }
 
   heartbeat(session: WorkerSession, load: Load | undefined, running: AttemptKey[], draining = false): void {

@@ -65,11 +65,13 @@ function handle(c: Coordinator, s: WorkerSession, msg: ConnectRequest['msg']): v
       c.hub.grant(s, msg.value.grant);
       break;
     case 'accepted':
-    case 'progress':
       c.hub.touch(s);
       break;
+    case 'progress':
+      c.hub.acceptUpdate(s, msg.value.key);
+      break;
     case 'log':
-      if (c.hub.touch(s)) c.outputs.append(msg.value);
+      if (c.hub.acceptUpdate(s, msg.value.key)) c.outputs.append(msg.value);
       break;
     case 'results':
       c.hub.finish(s, msg.value.results).catch((e) => c.logger.error({ err: (e as Error).message }, 'recording results failed'));

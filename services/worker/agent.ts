@@ -187,6 +187,10 @@ export class WorkerAgent {
         case: 'log',
         value: { $typeName: 'dtf.worker.v1.LogChunk', key, stream: c.stream === 'stderr' ? OutputStream.STDERR : OutputStream.STDOUT, data: c.data, offset: BigInt(c.offset) },
       }),
+      onSample: (cpuPercent, memoryBytes) => this.send({
+        case: 'progress',
+        value: { $typeName: 'dtf.worker.v1.Progress', key, cpuPercent, memoryBytes: BigInt(Math.round(memoryBytes)) },
+      }),
     });
     this.running.set(keyOf(key), { key, task });
     this.send({ case: 'accepted', value: { $typeName: 'dtf.worker.v1.Accepted', keys: [key] } });

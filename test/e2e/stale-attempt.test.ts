@@ -87,6 +87,10 @@ describe('a late result from a superseded attempt', () => {
     expect(reject.keys).toEqual([expect.objectContaining({ taskId: first.key!.taskId, attempt: 1 })]);
     expect(a2.received('ack')).toEqual([]);
 
+    // Output for the superseded attempt is dropped and counted too.
+    a2.send({ case: 'log', value: { $typeName: 'dtf.worker.v1.LogChunk', key: first.key, stream: 1, data: Buffer.from('late'), offset: 0n } });
+    await eventually('stale update counted', async () => (await scheduler.getStatus({})).staleUpdatesRejected === 1n);
+
     const { task } = await scheduler.getTask({ taskId: first.key!.taskId });
     expect(task!.attempt).toBe(2);
     expect(task!.result!.workerId).toBe('worker-b');
