@@ -12,11 +12,13 @@ import { FileStorage } from '../libs/raft/file-storage';
 import { persistReady } from '../libs/raft/persist-ready';
 import { RaftNode } from '../libs/raft/raft-node';
 import { SeededRng } from '../libs/raft/rng';
-import type { Message } from '../libs/raft/types';
+import { EntryType, type Message } from '../libs/raft/types';
 
 /** Proposals the client keeps outstanding: enough to fill batches. */
-const outstandingProposalsMax = 256;
-const proposalBytes = 128;
+export const outstandingProposalsMax = 256;
+export const proposalBytes = 128;
+/** Measuring time per run. */
+export const raftBenchDurationMs = (smoke: boolean): number => (smoke ? 500 : 5000);
 
 interface BenchNode {
   node: RaftNode;
@@ -26,7 +28,7 @@ interface BenchNode {
 /** Runs the benchmark; returns committed proposals per second. */
 export async function benchRaftThroughput(opts: { smoke: boolean }): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-bench-'));
-  const durationMs = opts.smoke ? 500 : 5000;
+  const durationMs = raftBenchDurationMs(opts.smoke);
   const voters = [1, 2, 3];
   const nodes = new Map<number, BenchNode>();
   try {
@@ -75,6 +77,32 @@ export async function benchRaftThroughput(opts: { smoke: boolean }): Promise<num
     return committed / (elapsedMs() / 1000);
   } finally {
     for (const { storage } of nodes.values()) storage.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The storage's ceiling: entries of the same size appended to one
+ * FileStorage in batches of `outstandingProposalsMax`, fsync'ed after every
+ * batch, for the same time. One disk writer, no consensus. Returns entries/s.
+ */
+export function benchStorageCeiling(opts: { smoke: boolean }): number {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-bench-disk-'));
+  const durationMs = raftBenchDurationMs(opts.smoke);
+  const storage = FileStorage.open(dir);
+  try {
+    const payload = new Uint8Array(proposalBytes);
+    let index = 0;
+    const start = process.hrtime.bigint();
+    const elapsedMs = (): number => Number(process.hrtime.bigint() - start) / 1e6;
+    while (elapsedMs() < durationMs) {
+      const batch = Array.from({ length: outstandingProposalsMax }, () => ({ term: 1, index: ++index, type: EntryType.NORMAL, data: payload }));
+      storage.append(batch);
+      storage.sync();
+    }
+    return index / (elapsedMs() / 1000);
+  } finally {
+    storage.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 import { todo, type Scenario } from '../scenario';
 import { embedded } from './embedded';
 import { limit } from './limit';
+import { raft } from './raft';
 import { throughput } from './throughput';
 
 const notYet = 'not built yet (issue 5)';
@@ -15,6 +16,7 @@ export const scenarios: Scenario[] = [
   throughput,
   limit,
   embedded,
+  raft,
   todo('latency', 'submit-to-start and submit-to-result p50/p99/max (HDR histogram) at a steady 1,000 tasks/s, beside BullMQ at the same rate', notYet),
   todo('makespan', '1,000 heavy-tailed tasks on 8 workers against max(sum/8, longest): duration-aware vs round-robin shards vs history-blind pull', notYet),
   todo('fleet', "10,000 simulated workers heartbeating on one coordinator: its CPU share, RSS, heartbeat processing lag", notYet),

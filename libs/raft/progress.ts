@@ -24,6 +24,8 @@ export class Progress {
   inflights: number[] = [];
   /** Heard from within the current CheckQuorum window. */
   recentActive = false;
+  /** The leader's `ticks` when it last heard from this peer: the lease for lease reads. */
+  activeAt = Number.NEGATIVE_INFINITY;
   /** The snapshot being sent in snapshot state, and the next byte to send. */
   snapshot: Snapshot | undefined = undefined;
   snapshotOffset = 0;

@@ -83,6 +83,8 @@ export class RaftNode {
   /** @internal */ readStates: ReadState[] = [];
   /** @internal */ electionElapsed = 0;
   /** @internal */ heartbeatElapsed = 0;
+  /** @internal Ticks since the node started: the clock of the lease-read lease. */
+  ticks = 0;
   /** @internal */ randomizedElectionTimeout = 0;
   /** @internal */ leadTransferee = noNode;
   /** @internal */ pendingConfIndex = 0;

@@ -61,6 +61,26 @@ function respond(r: RaftNode, to: number, index: number, context: Uint8Array): v
   else r.send({ type: MessageType.READ_INDEX_RESPONSE, to, index, context });
 }
 
+/**
+ * Lease reads: a quorum acknowledged this leader within the last election
+ * timeout less one tick (a follower's timer may tick just after it hears
+ * from us), so no follower of that quorum votes for another leader yet. The
+ * CheckQuorum step-down alone is not enough: it looks back over a whole
+ * check window, so it may come up to two election timeouts after the
+ * quorum's last word. During a transfer the target campaigns through the
+ * followers' leases, so the lease is void. Without the lease, reads take
+ * the ReadIndex round.
+ */
+function leaseHeld(r: RaftNode): boolean {
+  if (r.leadTransferee !== noNode) return false;
+  let fresh = 0;
+  for (const id of r.voters) {
+    const pr = r.progress.get(id);
+    if (id === r.id || (pr && r.ticks - pr.activeAt < r.cfg.electionTicks - 1)) fresh++;
+  }
+  return fresh >= majority(r.voters.size);
+}
+
 /** Handles a read for `from` (this node or a follower) on any node. */
 export function requestReadIndex(r: RaftNode, from: number, context: Uint8Array): void {
   if (r.role !== 'leader') {
@@ -76,7 +96,7 @@ export function requestReadIndex(r: RaftNode, from: number, context: Uint8Array)
     r.readOnly.waitingForCommit.push({ from, context });
     return;
   }
-  if (r.voters.size === 1 || r.cfg.readOnly === 'lease') return respond(r, from, r.log.committed, context);
+  if (r.voters.size === 1 || (r.cfg.readOnly === 'lease' && leaseHeld(r))) return respond(r, from, r.log.committed, context);
   r.readOnly.add(r.log.committed, from, context, r.id);
   bcastHeartbeat(r, context);
 }

@@ -82,6 +82,7 @@ export function handleAppendResponse(r: RaftNode, m: Message): void {
   const pr = r.progress.get(m.from);
   if (!pr) return;
   pr.recentActive = true;
+  pr.activeAt = r.ticks;
   if (m.reject) {
     let nextProbe = m.rejectHint;
     if (m.logTerm > 0) nextProbe = r.log.findConflictByTerm(m.rejectHint, m.logTerm);
@@ -116,6 +117,7 @@ export function handleHeartbeatResponse(r: RaftNode, m: Message): void {
   const pr = r.progress.get(m.from);
   if (!pr) return;
   pr.recentActive = true;
+  pr.activeAt = r.ticks;
   pr.probeSent = false;
   if (pr.state === 'snapshot') sendSnapshotChunk(r, m.from, pr);
   else if (pr.state === 'replicate' && pr.inflights.length >= r.cfg.inflightMessagesMax) pr.inflights.shift();

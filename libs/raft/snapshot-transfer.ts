@@ -46,6 +46,7 @@ export function handleSnapshotResponse(r: RaftNode, m: Message): void {
   const pr = r.progress.get(m.from);
   if (!pr || pr.state !== 'snapshot' || !pr.snapshot || m.index !== pr.snapshot.metadata.index) return;
   pr.recentActive = true;
+  pr.activeAt = r.ticks;
   if (m.chunkLast) {
     // Installed (or not needed): carry on with appends after the snapshot.
     pr.becomeProbe();

@@ -17,6 +17,7 @@ import { MessageType, noNode, type Message } from './types';
 
 /** One tick of logical time. */
 export function tickNode(r: RaftNode): void {
+  r.ticks++;
   if (r.role === 'leader') tickLeader(r);
   else tickElection(r);
 }

@@ -44,7 +44,9 @@ function runShare(first: number, stride: number, count: number): Promise<ShareRe
 const replay = process.env.SEED;
 
 (replay ? test : test.skip)('replays the seed given in SEED', () => {
-  const result = simulate(Number(replay));
+  const result = simulate(Number(replay), { digest: true });
+  // One line to compare between replays: same seed, same line.
+  process.stdout.write(`sim replay ${JSON.stringify(result)}\n`);
   expect(result.commit).toBeGreaterThan(0);
 });
 

@@ -3,6 +3,8 @@ import { SeededRng } from '../../libs/raft/rng';
 import { checkKv } from './linearizability';
 import { SimCluster, type Scenario } from './sim-cluster';
 
+import { createHash } from 'node:crypto';
+
 /** Simulated time units per tick at nominal clock speed. */
 const tickPeriodNominal = 10;
 /** Simulated run length, in time units (about 200 ticks). */
@@ -37,10 +39,12 @@ export interface SimResult {
   seed: number;
   operations: number;
   commit: number;
+  /** With `digest`: sha256 of the client history and every node's final status, to compare replays. */
+  digest?: string;
 }
 
 /** Runs one seed; throws with the seed in the message on any violation. */
-export function simulate(seed: number): SimResult {
+export function simulate(seed: number, opts: { digest?: boolean } = {}): SimResult {
   const scenario = scenarioFor(seed);
   try {
     const cluster = new SimCluster(seed, scenario);
@@ -49,7 +53,12 @@ export function simulate(seed: number): SimResult {
     if (!lin.ok) {
       throw new Error(`linearizability violated on key ${lin.key}: ${JSON.stringify(lin.ops)}`);
     }
-    return { seed, operations: history.length, commit: cluster.hosts[0].node.status().commit };
+    const result: SimResult = { seed, operations: history.length, commit: cluster.hosts[0].node.status().commit };
+    if (opts.digest) {
+      const statuses = cluster.hosts.map((h) => h.node.status());
+      result.digest = createHash('sha256').update(JSON.stringify({ history, statuses })).digest('hex');
+    }
+    return result;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const err = new Error(`simulation seed ${seed} failed (replay: SEED=${seed} npx jest test/sim): ${msg}\nscenario: ${JSON.stringify(scenario)}`);
