@@ -1,13 +1,17 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import { ResultService, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
 import { ResultStore } from './result-store';
 
 export const reconnectBackoffMaxMs = 5000;
 /** The checkpoint is reported to the coordinator at most this often. */
 export const checkpointIntervalMs = 1000;
+/** Events written in one DuckDB transaction at most. */
+export const batchEventsMax = 20_000;
+/** Events read ahead of the writer at most, before reading pauses. */
+export const bufferedEventsMax = 100_000;
 
 export interface CollectorOptions {
   coordinator: string;
@@ -75,20 +79,49 @@ export class Collector {
     }
   }
 
+  /**
+   * Reads the feed and writes it in batches: while one DuckDB transaction
+   * runs, newly arrived events gather for the next, so under load batches
+   * grow and the per-transaction cost is shared, while a lone event is still
+   * written at once.
+   */
   private async tail(): Promise<void> {
     const after = await this.store.appliedIndex();
     const feed = this.client.tailEvents({ afterIndex: after }, { signal: this.abort.signal });
+    const pending: Event[] = [];
+    let writing: Promise<void> | undefined;
+    let failure: Error | undefined;
+    const write = async () => {
+      while (pending.length > 0 && !failure) {
+        const batch = pending.splice(0, batchEventsMax);
+        try {
+          await this.stored(batch);
+        } catch (e) {
+          failure = e as Error;
+        }
+      }
+      writing = undefined;
+    };
     for await (const msg of feed) {
       this.connected = true;
-      if (msg.events.length === 0) continue;
-      await this.store.applyEvents(msg.events);
-      const last = msg.events[msg.events.length - 1].index;
-      if (last > this.seenIndex) this.seenIndex = last;
-      for (const l of this.listeners.splice(0)) l();
-      if (Date.now() - this.lastCheckpointMs >= checkpointIntervalMs) {
-        this.lastCheckpointMs = Date.now();
-        this.client.commitCheckpoint({ index: last }).catch((e: Error) => this.logger.warn({ err: e.message }, 'checkpoint not recorded'));
-      }
+      if (failure) break;
+      pending.push(...msg.events);
+      writing ??= write();
+      // Bound what waits in memory: past it, stop reading until the writer catches up.
+      if (pending.length >= bufferedEventsMax) await writing;
+    }
+    await writing;
+    if (failure) throw failure;
+  }
+
+  private async stored(batch: Event[]): Promise<void> {
+    await this.store.applyEvents(batch);
+    const last = batch[batch.length - 1].index;
+    if (last > this.seenIndex) this.seenIndex = last;
+    for (const l of this.listeners.splice(0)) l();
+    if (Date.now() - this.lastCheckpointMs >= checkpointIntervalMs) {
+      this.lastCheckpointMs = Date.now();
+      this.client.commitCheckpoint({ index: last }).catch((e: Error) => this.logger.warn({ err: e.message }, 'checkpoint not recorded'));
     }
   }
 

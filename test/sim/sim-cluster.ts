@@ -12,7 +12,7 @@ import type { Operation } from './linearizability';
 import { SimDisk } from './sim-disk';
 import { SimHost } from './sim-host';
 import { SimNetwork, type NetworkFaults } from './sim-network';
-import { SimClients } from './sim-clients';
+import { SimClients, type Workload } from './sim-clients';
 
 /** The shape of one simulated run, all drawn from the seed. */
 export interface Scenario {
@@ -24,7 +24,19 @@ export interface Scenario {
   crashRate: number;
   crashBeforeSyncRate: number;
   partitionRate: number;
+  /**
+   * Share of partitions that cut the current leader off from every other
+   * node, rather than a random split; its readers keep reading from it.
+   */
+  isolateLeaderShare: number;
+  /**
+   * Chance that an isolated leader's clock also runs this many times slower
+   * until the partition heals (a stalled timer thread, or extreme drift), so
+   * it goes on believing it leads well after the others elected a new leader.
+   */
+  isolatedClockStall: number;
   transferRate: number;
+  workload: Workload;
   duration: number;
 }
 
@@ -47,6 +59,8 @@ export class SimCluster {
   private nextTick: number[];
   private restartAt = new Map<number, number>();
   private healAt = -1;
+  /** Tick-period multipliers of nodes whose clock is stalled until the heal. */
+  private clockStall = new Map<number, number>();
 
   constructor(
     readonly seed: number,
@@ -61,7 +75,7 @@ export class SimCluster {
       this.hosts.push(new SimHost(id, disk, seed * 7919 + id, this.hostEvents()));
     }
     this.nextTick = scenario.tickPeriods.slice();
-    this.clients = new SimClients(this, new SeededRng(seed ^ 0x27d4eb2f));
+    this.clients = new SimClients(this, new SeededRng(seed ^ 0x27d4eb2f), scenario.workload);
   }
 
   private hostEvents() {
@@ -100,7 +114,7 @@ export class SimCluster {
     }
     for (const h of this.hosts) {
       if (!h.up || this.now < this.nextTick[h.id - 1]) continue;
-      this.nextTick[h.id - 1] += this.scenario.tickPeriods[h.id - 1];
+      this.nextTick[h.id - 1] += this.scenario.tickPeriods[h.id - 1] * (this.clockStall.get(h.id) ?? 1);
       h.node.tick();
     }
     this.clients.step(this.now);
@@ -134,12 +148,34 @@ export class SimCluster {
       if (leader) leader.node.transferLeadership(1 + this.rng.nextInt(this.hosts.length));
     }
     if (this.healAt >= 0 && this.now >= this.healAt) {
-      this.network.heal();
-      this.healAt = -1;
+      this.heal();
     } else if (this.healAt < 0 && this.rng.chance(s.partitionRate)) {
-      this.partition();
-      this.healAt = this.now + 50 + this.rng.nextInt(400);
+      const leader = this.hosts.find((h) => h.up && h.node.role === 'leader');
+      if (leader && this.rng.chance(s.isolateLeaderShare)) {
+        this.isolate(leader.id);
+        // Longer than an election timeout, so the others elect a new leader.
+        this.healAt = this.now + 150 + this.rng.nextInt(400);
+      } else {
+        this.partition();
+        this.healAt = this.now + 50 + this.rng.nextInt(400);
+      }
     }
+  }
+
+  private heal(): void {
+    this.network.heal();
+    this.healAt = -1;
+    this.clockStall.clear();
+  }
+
+  /** Cuts `id` off from every other node, both ways; its clock may stall too. */
+  private isolate(id: number): void {
+    for (const h of this.hosts) {
+      if (h.id === id) continue;
+      this.network.cut(id, h.id);
+      this.network.cut(h.id, id);
+    }
+    if (this.rng.chance(this.scenario.isolatedClockStall)) this.clockStall.set(id, 2 + this.rng.nextInt(4));
   }
 
   /** A random split; one time in three, only one direction is cut. */
@@ -158,8 +194,7 @@ export class SimCluster {
   }
 
   private quiesce(): void {
-    this.network.heal();
-    this.healAt = -1;
+    this.heal();
     this.network.faults = { ...this.network.faults, dropRate: 0, duplicateRate: 0 };
     this.scenario.crashBeforeSyncRate = 0;
     for (const id of this.restartAt.keys()) this.host(id).restart();

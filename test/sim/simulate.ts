@@ -29,7 +29,11 @@ export function scenarioFor(seed: number): Scenario {
     crashRate: rng.nextFloat() * 0.002,
     crashBeforeSyncRate: rng.nextFloat() * 0.002,
     partitionRate: rng.nextFloat() * 0.003,
+    isolateLeaderShare: 0.6,
+    isolatedClockStall: 0.5,
     transferRate: rng.nextFloat() * 0.002,
+    // Mostly one register, so that every read races the writes.
+    workload: { keys: rng.chance(0.7) ? 1 : 2, readers: 2, writers: 2 },
     duration: durationUnits,
   };
 }
