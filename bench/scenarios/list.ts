@@ -1,5 +1,6 @@
 import { todo, type Scenario } from '../scenario';
 import { embedded } from './embedded';
+import { ingest } from './ingest';
 import { limit } from './limit';
 import { raft } from './raft';
 import { throughput } from './throughput';
@@ -17,10 +18,10 @@ export const scenarios: Scenario[] = [
   limit,
   embedded,
   raft,
+  ingest,
   todo('latency', 'submit-to-start and submit-to-result p50/p99/max (HDR histogram) at a steady 1,000 tasks/s, beside BullMQ at the same rate', notYet),
   todo('makespan', '1,000 heavy-tailed tasks on 8 workers against max(sum/8, longest): duration-aware vs round-robin shards vs history-blind pull', notYet),
   todo('fleet', "10,000 simulated workers heartbeating on one coordinator: its CPU share, RSS, heartbeat processing lag", notYet),
   todo('backlog', '1,000,000 queued tasks: coordinator RSS, per-decision cost at 1,000,000 queued vs at 1,000', notYet),
-  todo('ingest', 'results/s from the committed feed into DuckDB, beside the raw Appender rate', notYet),
   todo('failover', 'kill the leader → first accepted submission, over ≥ 20 trials', 'needs replicated coordinators, which do not exist yet'),
 ];

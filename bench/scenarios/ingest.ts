@@ -1,0 +1,29 @@
+import { feedIngestRate, rawAppenderRate } from '../ingest-rate';
+import type { Measure, Scenario } from '../scenario';
+import { pairwiseRatio } from '../stats';
+
+export const ingest: Scenario = {
+  name: 'ingest',
+  summary: 'results/s from the committed feed into DuckDB (collector tailing a coordinator over gRPC), beside the raw DuckDB Appender rate',
+  async run(ctx) {
+    const results = ctx.smoke ? 5_000 : 100_000;
+    const progress = ctx.progress(2 * ctx.reps);
+    const feed: Measure = { label: 'feed → DuckDB', unit: 'results/s', samples: [] };
+    const raw: Measure = { label: 'DuckDB Appender', unit: 'rows/s', samples: [] };
+    try {
+      for (let rep = 1; rep <= ctx.reps; rep++) {
+        feed.samples.push(await feedIngestRate(results, (n) => progress.note(`feed ${rep}/${ctx.reps}: event ${n}`)));
+        progress.step(`feed ${rep}/${ctx.reps}: ${Math.round(feed.samples[rep - 1])} results/s`);
+        raw.samples.push(await rawAppenderRate(results));
+        progress.step(`appender ${rep}/${ctx.reps}: ${Math.round(raw.samples[rep - 1])} rows/s`);
+      }
+    } finally {
+      progress.finish();
+    }
+    return {
+      status: 'ok',
+      figures: [{ name: 'feed ingest ÷ raw Appender', ratios: pairwiseRatio(feed.samples, raw.samples), subject: feed, baseline: raw, target: '≥ 100,000 results/s absolute' }],
+      notes: [`${results} finished no-op attempts (about 3 events each: started, finished, task finished) prepared in the log, then one collector started on an empty DuckDB file and timed until it stored the last event`],
+    };
+  },
+};
