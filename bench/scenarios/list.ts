@@ -1,6 +1,7 @@
 import { todo, type Scenario } from '../scenario';
 import { embedded } from './embedded';
 import { ingest } from './ingest';
+import { latency } from './latency';
 import { limit } from './limit';
 import { raft } from './raft';
 import { throughput } from './throughput';
@@ -16,10 +17,10 @@ const notYet = 'not built yet (issue 5)';
 export const scenarios: Scenario[] = [
   throughput,
   limit,
+  latency,
   embedded,
   raft,
   ingest,
-  todo('latency', 'submit-to-start and submit-to-result p50/p99/max (HDR histogram) at a steady 1,000 tasks/s, beside BullMQ at the same rate', notYet),
   todo('makespan', '1,000 heavy-tailed tasks on 8 workers against max(sum/8, longest): duration-aware vs round-robin shards vs history-blind pull', notYet),
   todo('fleet', "10,000 simulated workers heartbeating on one coordinator: its CPU share, RSS, heartbeat processing lag", notYet),
   todo('backlog', '1,000,000 queued tasks: coordinator RSS, per-decision cost at 1,000,000 queued vs at 1,000', notYet),
