@@ -36,9 +36,9 @@ export class BenchChild {
   }
 
   /** Starts `bench/<file>` with `args` and waits for its `ready` message. */
-  static async start(file: string, args: string[]): Promise<{ child: BenchChild; ready: ChildMessage }> {
+  static async start(file: string, args: string[], nodeArgs: string[] = []): Promise<{ child: BenchChild; ready: ChildMessage }> {
     const child = fork(path.join(__dirname, file), args, {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...nodeArgs],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const c = new BenchChild(file, child);

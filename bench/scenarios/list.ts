@@ -1,4 +1,5 @@
 import { todo, type Scenario } from '../scenario';
+import { backlog } from './backlog';
 import { embedded } from './embedded';
 import { ingest } from './ingest';
 import { latency } from './latency';
@@ -21,8 +22,8 @@ export const scenarios: Scenario[] = [
   embedded,
   raft,
   ingest,
+  backlog,
   todo('makespan', '1,000 heavy-tailed tasks on 8 workers against max(sum/8, longest): duration-aware vs round-robin shards vs history-blind pull', notYet),
   todo('fleet', "10,000 simulated workers heartbeating on one coordinator: its CPU share, RSS, heartbeat processing lag", notYet),
-  todo('backlog', '1,000,000 queued tasks: coordinator RSS, per-decision cost at 1,000,000 queued vs at 1,000', notYet),
   todo('failover', 'kill the leader → first accepted submission, over ≥ 20 trials', 'needs replicated coordinators, which do not exist yet'),
 ];

@@ -1,0 +1,83 @@
+/**
+ * Child process: the coordinator's state with a backlog of queued tasks.
+ * It builds the backlog through the state machine's own `apply` (what a
+ * replay of the log does), reports the process RSS after a full GC, and
+ * times scheduling decisions (placement plus the AssignAttempts apply) with
+ * that backlog queued.
+ *
+ * Usage (from the bench): backlog-child.ts <queued tasks> <decisions>
+ */
+import { create } from '@bufbuild/protobuf';
+import { performance } from 'node:perf_hooks';
+import { DeviceKind, JobSchema, TaskSchema, WorkerSchema, type Worker } from '../libs/gen/dtf/common/v1/common_pb';
+import { CommandSchema, type Command } from '../libs/gen/dtf/state/v1/command_pb';
+import { placeTasks } from '../libs/scheduling/place-tasks';
+import { CoordinatorState } from '../libs/state/coordinator-state';
+import { tellParent } from './child';
+
+const jobTasks = 10_000;
+const workers = 100;
+
+const cmd = (kind: Command['kind']) => create(CommandSchema, { timeMs: 1n, kind });
+
+function build(queued: number): CoordinatorState {
+  const s = new CoordinatorState();
+  let index = 0n;
+  for (let w = 0; w < workers; w++) {
+    const worker = create(WorkerSchema, { id: `w${w}`, slots: 1, hardware: { cpuCores: 2, memoryBytes: 1n << 33n, devices: [{ kind: DeviceKind.CPU }] } });
+    s.apply(++index, cmd({ case: 'workerJoined', value: { $typeName: 'dtf.state.v1.WorkerJoined', worker } }));
+  }
+  for (let j = 0; j * jobTasks < queued; j++) {
+    const n = Math.min(jobTasks, queued - j * jobTasks);
+    const id = `job-${j}`;
+    // Realistic specs: a command line, a timeout, a few tags.
+    const tasks = Array.from({ length: n }, (_, i) => create(TaskSchema, {
+      id: `${id}.${i + 1}`,
+      spec: { name: `test-${j}-${i}`, shell: `npm test -- --shard=${i}/${n}`, timeoutMs: 600_000, tags: { shard: String(i) } },
+    }));
+    s.apply(++index, cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks } }));
+    // Keep only what a running coordinator keeps: the collector would have taken the events.
+    s.apply(++index, cmd({ case: 'collectorCheckpoint', value: { $typeName: 'dtf.state.v1.CollectorCheckpoint', index: s.events.last } }));
+  }
+  return s;
+}
+
+/** Microseconds per scheduling decision: place one task per free worker, commit it, repeat. */
+function decisionCostUs(s: CoordinatorState, decisions: number): number {
+  const candidates = [...s.workers.values()].map((worker: Worker) => ({ worker, credits: 1 }));
+  let index = s.appliedIndex;
+  let made = 0;
+  const t0 = performance.now();
+  while (made < decisions) {
+    const placements = placeTasks(s.pending.inOrder(), candidates);
+    const res = s.apply(++index, cmd({
+      case: 'assignAttempts',
+      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map((p) => ({ $typeName: 'dtf.state.v1.Placement', key: { $typeName: 'dtf.common.v1.AttemptKey', taskId: p.task.id, attempt: p.task.attempt + 1 }, workerId: p.workerId })) },
+    }));
+    if (res.kind !== 'assigned' || res.accepted.length === 0) throw new Error('backlog bench: nothing was placed');
+    made += res.accepted.length;
+  }
+  return ((performance.now() - t0) * 1000) / made;
+}
+
+function main(): void {
+  const [queuedArg, decisionsArg] = process.argv.slice(2);
+  const queued = Number(queuedArg);
+  const decisions = Number(decisionsArg);
+  if (!(queued > 0) || !(decisions > 0)) throw new Error('usage: backlog-child.ts <queued> <decisions>');
+  const t0 = performance.now();
+  const s = build(queued);
+  const buildMs = performance.now() - t0;
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBytes = process.memoryUsage().rss;
+  const costUs = decisionCostUs(s, decisions);
+  tellParent({ type: 'ready', queued, rssBytes, costUs, buildMs, pending: s.pending.size });
+  setTimeout(() => process.exit(0), 10);
+}
+
+try {
+  main();
+} catch (e) {
+  tellParent({ type: 'error', message: (e as Error).message });
+  process.exit(1);
+}
