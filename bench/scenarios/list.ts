@@ -1,6 +1,7 @@
 import { todo, type Scenario } from '../scenario';
 import { backlog } from './backlog';
 import { embedded } from './embedded';
+import { fleet } from './fleet';
 import { ingest } from './ingest';
 import { latency } from './latency';
 import { limit } from './limit';
@@ -23,7 +24,7 @@ export const scenarios: Scenario[] = [
   raft,
   ingest,
   backlog,
+  fleet,
   todo('makespan', '1,000 heavy-tailed tasks on 8 workers against max(sum/8, longest): duration-aware vs round-robin shards vs history-blind pull', notYet),
-  todo('fleet', "10,000 simulated workers heartbeating on one coordinator: its CPU share, RSS, heartbeat processing lag", notYet),
   todo('failover', 'kill the leader → first accepted submission, over ≥ 20 trials', 'needs replicated coordinators, which do not exist yet'),
 ];
