@@ -13,7 +13,8 @@ import { scenarios } from './scenarios/list';
 
 /** Fewer repetitions than this give no range worth reporting. */
 export const repsMin = 3;
-export const resultsDir = path.join(__dirname, 'results');
+/** Where runs are written; DTF_BENCH_RESULTS_DIR moves them (the CI smoke test writes to a temp dir). */
+export const resultsDir = process.env.DTF_BENCH_RESULTS_DIR ?? path.join(__dirname, 'results');
 
 interface Options {
   names: string[];
