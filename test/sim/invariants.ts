@@ -7,7 +7,14 @@ import type { Entry } from '../../libs/raft/types';
 
 export class InvariantViolation extends Error {}
 
-const fingerprint = (e: Entry): string => `${e.term}/${e.type}/${Buffer.from(e.data).toString('base64')}`;
+/** Entry data is shared by reference between simulated nodes, so its encoding is cached. */
+const dataText = new WeakMap<Uint8Array, string>();
+
+function fingerprint(e: Entry): string {
+  let text = dataText.get(e.data);
+  if (text === undefined) dataText.set(e.data, (text = Buffer.from(e.data).toString('base64')));
+  return `${e.term}/${e.type}/${text}`;
+}
 
 /** Watches leaders, applied entries and logs of every node in one cluster. */
 export class InvariantChecker {
@@ -23,7 +30,7 @@ export class InvariantChecker {
 
   /** Election safety: at most one leader per term. */
   onLeader(node: RaftNode): void {
-    const term = node.status().term;
+    const term = node.term;
     const prev = this.leaderOfTerm.get(term);
     if (prev === node.id) return;
     if (prev !== undefined) {

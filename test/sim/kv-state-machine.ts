@@ -18,9 +18,16 @@ export function encodeWrite(w: KvWrite): Uint8Array {
   return encoder.encode(`${w.opId} ${w.key} ${w.value}`);
 }
 
+/** Every node applies the same entry data, shared by reference in the simulator: decode it once. */
+const decoded = new WeakMap<Uint8Array, KvWrite>();
+
 function decodeWrite(data: Uint8Array): KvWrite {
-  const [opId, key, value] = decoder.decode(data).split(' ');
-  return { opId: Number(opId), key, value: Number(value) };
+  let w = decoded.get(data);
+  if (!w) {
+    const [opId, key, value] = decoder.decode(data).split(' ');
+    decoded.set(data, (w = { opId: Number(opId), key, value: Number(value) }));
+  }
+  return w;
 }
 
 /** Registers by key, rebuilt from a snapshot plus the applied log after it. */

@@ -114,10 +114,10 @@ export function isLinearizableRegister(all: Operation[], stepsMax = 1_000_000): 
 /**
  * Drops unknown-outcome writes whose value no read returned. Such a write may
  * always be linearized last (it never returned, so nothing follows it in real
- * time, and no read depends on it), so the history is linearizable with it
- * iff it is without it. Values are unique per write, which makes "returned
- * its value" exact. Lost writes pile up under partitions; each one left in
- * would double the states the search may visit.
+ * time), and in any legal order no read sits between it and the next write
+ * (no read returned its value), so the history is linearizable with it iff
+ * it is without it. Lost writes pile up under partitions; each one left in
+ * could double the states the search visits.
  */
 function withoutUnobservedUnknownWrites(ops: Operation[]): Operation[] {
   const read = new Set<number | null>();

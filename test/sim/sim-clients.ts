@@ -29,14 +29,15 @@ export interface Workload {
 }
 
 /** A client gives up on a write after this many time units (its outcome is then unknown). */
-const writeTimeout = 300;
+const writeTimeout = 150;
 /** A client gives up on a read after this many time units and looks for a leader again. */
 const readTimeout = 150;
 /** Chance per time unit that an idle reader, or writer, starts an operation. */
-const readerRate = 0.08;
-const writerRate = 0.06;
+const readerRate = 0.05;
+const writerRate = 0.035;
 /** Share of a reader's operations that are reads, and of a writer's that are writes. */
-const roleBias = 0.85;
+const readerBias = 0.95;
+const writerBias = 0.75;
 /** Share of reads sent to a random node rather than the believed leader (follower reads). */
 const followerReadShare = 0.2;
 
@@ -102,7 +103,7 @@ export class SimClients {
     const c = this.clients[client];
     const key = this.keys[this.rng.nextInt(this.keys.length)];
     const opId = this.nextOpId++;
-    const write = c.reader ? !this.rng.chance(roleBias) : this.rng.chance(roleBias);
+    const write = c.reader ? !this.rng.chance(readerBias) : this.rng.chance(writerBias);
     if (write) this.startWrite(client, c, key, opId, now);
     else this.startRead(client, c, key, opId, now);
   }
@@ -138,9 +139,9 @@ export class SimClients {
       // still believes it leads (say, cut off from the rest) keeps it.
       const lead = host?.node.lead ?? 0;
       if (host && host.node.role !== 'leader' && lead !== 0 && this.cluster.host(lead)?.up) host = this.cluster.host(lead);
+      if (host?.node.role === 'leader') c.leader = host.id;
     }
     if (!host) return;
-    c.leader = host.node.role === 'leader' ? host.id : c.leader;
     const op: Operation = { client, key, kind: 'read', value: null, call: now, ret: Infinity };
     this.pending.set(client, { op, opId, nodeId: host.id, readIndex: undefined });
     host.node.readIndex(new Uint8Array(Buffer.from(String(opId))));

@@ -4,8 +4,9 @@
  * driven by one seed. Every safety property is checked as it runs.
  */
 import { bootstrap } from '../../libs/raft/bootstrap';
+import { decodeConfChange } from '../../libs/raft/codec';
 import { SeededRng } from '../../libs/raft/rng';
-import type { Entry } from '../../libs/raft/types';
+import { ConfChangeType, EntryType, type Entry } from '../../libs/raft/types';
 import { InvariantChecker } from './invariants';
 import { type KvWrite } from './kv-state-machine';
 import type { Operation } from './linearizability';
@@ -16,8 +17,9 @@ import { SimClients, type Workload } from './sim-clients';
 
 /** The shape of one simulated run, all drawn from the seed. */
 export interface Scenario {
+  /** Founding members; membership changes may add up to `joinersMax` more. */
   nodeCount: number;
-  /** Simulated time units per tick, per node: unequal rates are clock drift. */
+  /** Simulated time units per tick, per node id (joiners included): unequal rates are clock drift. */
   tickPeriods: number[];
   faults: NetworkFaults;
   /** Chance per time unit of each fault event. */
@@ -36,6 +38,14 @@ export interface Scenario {
    */
   isolatedClockStall: number;
   transferRate: number;
+  /**
+   * Chance per time unit that an operator asks the leader for a membership
+   * change: add a new, empty node, remove a follower, or remove the leader.
+   * Zero in most seeds.
+   */
+  membershipRate: number;
+  /** Nodes that may join beyond the founders (ids nodeCount+1 ...). */
+  joinersMax: number;
   workload: Workload;
   duration: number;
 }
@@ -47,6 +57,12 @@ const logMatchingPeriod = 200;
  * a leader must emerge and every node catch up: a few election timeouts.
  */
 const quietTicks = 60;
+/**
+ * How long the quiet period may stretch for a cluster that has not yet
+ * converged: one that grew to six or seven voters, with message delays near
+ * a third of the election timeout, can take several rounds of split votes.
+ */
+const quietTicksMax = 180;
 
 /** A simulated cluster; `run()` plays the scenario and returns the client history. */
 export class SimCluster {
@@ -59,6 +75,10 @@ export class SimCluster {
   private nextTick: number[];
   private restartAt = new Map<number, number>();
   private healAt = -1;
+  /** Nodes removed from the cluster and shut down for good. */
+  readonly decommissioned = new Set<number>();
+  /** Removed nodes, and when the operator shuts them down. */
+  private decommissionAt = new Map<number, number>();
   /** Tick-period multipliers of nodes whose clock is stalled until the heal. */
   private clockStall = new Map<number, number>();
 
@@ -74,7 +94,7 @@ export class SimCluster {
       bootstrap(disk, voters);
       this.hosts.push(new SimHost(id, disk, seed * 7919 + id, this.hostEvents()));
     }
-    this.nextTick = scenario.tickPeriods.slice();
+    this.nextTick = scenario.tickPeriods.slice(0, scenario.nodeCount);
     this.clients = new SimClients(this, new SeededRng(seed ^ 0x27d4eb2f), scenario.workload);
   }
 
@@ -82,8 +102,9 @@ export class SimCluster {
     return {
       send: (m: import('../../libs/raft/types').Message) => this.network.send(this.now, m),
       applied: (nodeId: number, w: KvWrite | undefined, _index: number, e: Entry) => {
-        this.checker.onApply(nodeId, this.host(nodeId).node.status().term, e);
+        this.checker.onApply(nodeId, this.host(nodeId).node.term, e);
         if (w) this.clients.onApplied(nodeId, w);
+        if (e.type === EntryType.CONF_CHANGE) this.onConfChangeCommitted(e);
       },
       readReady: (nodeId: number, ctx: string, index: number) => this.clients.onReadIndex(nodeId, ctx, index),
       crashBeforeSync: () => this.rng.chance(this.scenario.crashBeforeSyncRate),
@@ -101,9 +122,15 @@ export class SimCluster {
       this.stepTime();
     }
     this.quiesce();
-    const quietEnd = this.now + quietTicks * Math.max(...this.scenario.tickPeriods);
-    for (; this.now < quietEnd; this.now++) this.stepTime();
-    this.checkConverged();
+    const period = Math.max(...this.scenario.tickPeriods);
+    const quietMin = this.now + quietTicks * period;
+    const quietMax = this.now + quietTicksMax * period;
+    let unconverged: string | undefined;
+    for (; this.now < quietMax; this.now++) {
+      this.stepTime();
+      if (this.now >= quietMin && this.now % period === 0 && (unconverged = this.unconverged()) === undefined) break;
+    }
+    if (unconverged !== undefined) throw new Error(unconverged);
     return this.clients.finish(this.now);
   }
 
@@ -131,13 +158,19 @@ export class SimCluster {
     for (const [id, at] of this.restartAt) {
       if (at > this.now) continue;
       this.restartAt.delete(id);
-      this.host(id).restart();
+      if (!this.decommissioned.has(id)) this.host(id).restart();
+    }
+    for (const [id, at] of this.decommissionAt) {
+      if (at > this.now) continue;
+      this.decommissionAt.delete(id);
+      this.decommission(id);
     }
     if (this.rng.chance(s.crashRate)) {
       const h = this.hosts[this.rng.nextInt(this.hosts.length)];
-      const downCount = this.hosts.filter((x) => !x.up).length;
+      const live = this.hosts.filter((x) => !this.decommissioned.has(x.id));
+      const downCount = live.filter((x) => !x.up).length;
       // Keep a majority alive most of the time, or nothing would happen.
-      if (h.up && downCount < Math.floor(this.hosts.length / 2)) {
+      if (h.up && downCount < Math.floor(live.length / 2)) {
         h.crash();
         this.restartAt.set(h.id, this.now + 1 + this.rng.nextInt(300));
       }
@@ -147,6 +180,7 @@ export class SimCluster {
       const leader = this.hosts.find((h) => h.up && h.node.role === 'leader');
       if (leader) leader.node.transferLeadership(1 + this.rng.nextInt(this.hosts.length));
     }
+    if (s.membershipRate > 0 && this.rng.chance(s.membershipRate)) this.changeMembership();
     if (this.healAt >= 0 && this.now >= this.healAt) {
       this.heal();
     } else if (this.healAt < 0 && this.rng.chance(s.partitionRate)) {
@@ -154,12 +188,58 @@ export class SimCluster {
       if (leader && this.rng.chance(s.isolateLeaderShare)) {
         this.isolate(leader.id);
         // Longer than an election timeout, so the others elect a new leader.
-        this.healAt = this.now + 150 + this.rng.nextInt(400);
+        this.healAt = this.now + 250 + this.rng.nextInt(500);
       } else {
         this.partition();
         this.healAt = this.now + 50 + this.rng.nextInt(400);
       }
     }
+  }
+
+  /**
+   * An operator's single-server change, asked of the current leader (which
+   * refuses while another change is in flight): add a brand-new empty node,
+   * remove a follower, or remove the leader itself. Never below two voters.
+   */
+  private changeMembership(): void {
+    const leader = this.hosts.find((h) => h.up && h.node.role === 'leader');
+    if (!leader) return;
+    const voters = [...leader.node.voters];
+    const kind = this.rng.nextInt(3);
+    if (kind === 0) {
+      if (this.hosts.length >= this.scenario.nodeCount + this.scenario.joinersMax) return;
+      // The new node starts empty (no bootstrap) and learns everything from
+      // the leader's log or snapshot once the change is applied.
+      const id = this.hosts.length + 1;
+      this.hosts.push(new SimHost(id, new SimDisk(), this.seed * 7919 + id, this.hostEvents()));
+      this.nextTick.push(this.now + this.scenario.tickPeriods[id - 1]);
+      const res = leader.node.proposeConfChange({ type: ConfChangeType.ADD_VOTER, nodeId: id });
+      if (!res.ok) {
+        // Refused: the operator never starts that node.
+        this.hosts.pop();
+        this.nextTick.pop();
+      }
+      return;
+    }
+    if (voters.length <= 2) return;
+    const followers = voters.filter((id) => id !== leader.id);
+    const target = kind === 1 ? followers[this.rng.nextInt(followers.length)] : leader.id;
+    leader.node.proposeConfChange({ type: ConfChangeType.REMOVE_VOTER, nodeId: target });
+  }
+
+  /** A committed removal: the operator shuts the removed node down a little later. */
+  private onConfChangeCommitted(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    if (cc.type !== ConfChangeType.REMOVE_VOTER) return;
+    if (this.decommissioned.has(cc.nodeId) || this.decommissionAt.has(cc.nodeId)) return;
+    this.decommissionAt.set(cc.nodeId, this.now + this.rng.nextInt(200));
+  }
+
+  private decommission(id: number): void {
+    const h = this.host(id);
+    if (h.up) h.crash();
+    this.decommissioned.add(id);
+    this.restartAt.delete(id);
   }
 
   private heal(): void {
@@ -197,19 +277,31 @@ export class SimCluster {
     this.heal();
     this.network.faults = { ...this.network.faults, dropRate: 0, duplicateRate: 0 };
     this.scenario.crashBeforeSyncRate = 0;
-    for (const id of this.restartAt.keys()) this.host(id).restart();
+    for (const id of this.decommissionAt.keys()) this.decommission(id);
+    this.decommissionAt.clear();
+    for (const id of this.restartAt.keys()) if (!this.decommissioned.has(id)) this.host(id).restart();
     this.restartAt.clear();
   }
 
-  /** Liveness after healing: one leader, and every node applied the same log. */
-  private checkConverged(): void {
-    const leaders = this.hosts.filter((h) => h.node.role === 'leader');
-    const applied = this.hosts.map((h) => h.node.status().applied);
-    const commit = this.hosts.map((h) => h.node.status().commit);
-    if (leaders.length !== 1 || new Set(applied).size !== 1) {
-      throw new Error(
-        `liveness: after healing, ${leaders.length} leaders; applied=${applied.join(',')} commit=${commit.join(',')}`,
-      );
+  /**
+   * Liveness after healing: one leader, and every member (removed nodes
+   * excluded, joined ones included) is up and applied the same log and the
+   * same membership. A node whose joining change never committed is no
+   * member and is left out.
+   */
+  private unconverged(): string | undefined {
+    const leaders = this.hosts.filter((h) => h.up && h.node.role === 'leader');
+    if (leaders.length !== 1) return `liveness: after healing, ${leaders.length} leaders`;
+    const voters = leaders[0].node.status().voters;
+    const members = voters.map((id) => this.host(id));
+    const gone = voters.filter((id) => !this.host(id)?.up);
+    if (gone.length > 0) return `membership: voters ${voters.join(',')} include nodes shut down: ${gone.join(',')}`;
+    const applied = members.map((h) => h.node.status().applied);
+    const commit = members.map((h) => h.node.status().commit);
+    const views = new Set(members.map((h) => h.node.status().voters.join(',')));
+    if (new Set(applied).size !== 1 || views.size !== 1) {
+      return `liveness: after healing, members ${voters.join(',')} applied=${applied.join(',')} commit=${commit.join(',')} voters=${[...views].join(' | ')}`;
     }
+    return undefined;
   }
 }

@@ -86,9 +86,9 @@ export class SimHost {
   }
 
   private maybeCompact(): void {
-    const { applied, voters } = this.node.status();
+    const applied = this.node.log.applied;
     if (applied - this.disk.firstIndex() < compactionThresholdEntries) return;
-    this.disk.createSnapshot(applied, { voters }, this.kv.snapshot());
+    this.disk.createSnapshot(applied, { voters: this.node.status().voters }, this.kv.snapshot());
     this.disk.compact(applied - compactionLagEntries);
   }
 }

@@ -1,10 +1,14 @@
 /**
  * Deterministic simulation of 3- and 5-node clusters under message drops,
  * delays, duplicates and reordering, symmetric and one-way partitions,
+ * partitions that cut the leader off (its clock sometimes stalled, so it
+ * goes on believing it leads) while its clients keep reading from it,
  * crashes that lose unsynced writes (including between write and fsync),
- * leadership transfers and clock drift. Checks election safety, log
- * matching, leader completeness, state-machine safety, convergence after
- * healing, and linearizability of the clients' history.
+ * leadership transfers, single-server membership changes (add an empty
+ * node, remove a follower, remove the leader) and clock drift. Checks
+ * election safety, log matching, leader completeness, state-machine safety,
+ * convergence of the final members after healing, and linearizability of
+ * the clients' history (one or two hot registers, so that a stale read shows).
  *
  * CI runs at least `seedsMin` seeds within `budgetMs` of wall time, spread
  * over child processes. Every failure names its seed; `SEED=n npx jest

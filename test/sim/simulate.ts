@@ -14,8 +14,9 @@ const durationUnits = 2000;
 export function scenarioFor(seed: number): Scenario {
   const rng = new SeededRng(seed ^ 0x9e3779b9);
   const nodeCount = rng.chance(0.5) ? 3 : 5;
+  const joinersMax = 2;
   // Up to ±20% drift between node clocks.
-  const tickPeriods = Array.from({ length: nodeCount }, () => tickPeriodNominal - 2 + rng.nextInt(5));
+  const tickPeriods = Array.from({ length: nodeCount + joinersMax }, () => tickPeriodNominal - 2 + rng.nextInt(5));
   const delayMax = 1 + rng.nextInt(30);
   return {
     nodeCount,
@@ -28,12 +29,15 @@ export function scenarioFor(seed: number): Scenario {
     },
     crashRate: rng.nextFloat() * 0.002,
     crashBeforeSyncRate: rng.nextFloat() * 0.002,
-    partitionRate: rng.nextFloat() * 0.003,
-    isolateLeaderShare: 0.6,
-    isolatedClockStall: 0.5,
+    partitionRate: 0.0005 + rng.nextFloat() * 0.003,
+    isolateLeaderShare: 0.75,
+    isolatedClockStall: 0.8,
     transferRate: rng.nextFloat() * 0.002,
+    // A third of the seeds add and remove nodes, one change at a time.
+    membershipRate: rng.chance(1 / 3) ? 0.001 + rng.nextFloat() * 0.003 : 0,
+    joinersMax,
     // Mostly one register, so that every read races the writes.
-    workload: { keys: rng.chance(0.7) ? 1 : 2, readers: 2, writers: 2 },
+    workload: { keys: rng.chance(0.7) ? 1 : 2, readers: 2, writers: 3 },
     duration: durationUnits,
   };
 }
@@ -57,7 +61,7 @@ export function simulate(seed: number, opts: { digest?: boolean } = {}): SimResu
     if (!lin.ok) {
       throw new Error(`linearizability violated on key ${lin.key}: ${JSON.stringify(lin.ops)}`);
     }
-    const result: SimResult = { seed, operations: history.length, commit: cluster.hosts[0].node.status().commit };
+    const result: SimResult = { seed, operations: history.length, commit: Math.max(...cluster.hosts.map((h) => h.node.status().commit)) };
     if (opts.digest) {
       const statuses = cluster.hosts.map((h) => h.node.status());
       result.digest = createHash('sha256').update(JSON.stringify({ history, statuses })).digest('hex');
