@@ -22,7 +22,7 @@ import { simulate } from './simulate';
 /** Seeds every run must cover. */
 const seedsMin = 10_000;
 /** Wall time the children may spend before they stop starting seeds. */
-const budgetMs = 90_000;
+const budgetMs = 150_000;
 
 interface ShareResult {
   seeds: number;
