@@ -4,8 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
+import { ResultService } from '../libs/gen/dtf/result/v1/result_service_pb';
 import { SchedulerService } from '../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { createGrpcTransport } from '../libs/rpc/grpc-transport';
+import { inProcessClient } from '../libs/rpc/in-process-client';
 import { Coordinator } from '../services/coordinator/coordinator';
 import { Collector } from '../services/results/collector';
 import { BenchChild } from './child';
@@ -31,7 +33,9 @@ export async function measureDtfThroughput(load: ThroughputLoad, onProgress: (do
   const logger = pino({ level: 'silent' });
   const coordinator = await Coordinator.start({ dataDir: path.join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
   const address = `127.0.0.1:${coordinator.port}`;
-  const collector = await Collector.start({ coordinator: address, databasePath: path.join(dir, 'results.duckdb'), logger });
+  // As in `dtf up`, the collector shares the coordinator's process, so it reads the feed in-process.
+  const feed = inProcessClient(ResultService, coordinator.impls.results);
+  const collector = await Collector.start({ coordinator: address, feed, databasePath: path.join(dir, 'results.duckdb'), logger });
   const transport = createGrpcTransport(address);
   let sim: BenchChild | undefined;
   try {

@@ -4,11 +4,11 @@ import { embedded } from './embedded';
 import { fleet } from './fleet';
 import { ingest } from './ingest';
 import { latency } from './latency';
+import { makespan } from './makespan';
 import { limit } from './limit';
 import { raft } from './raft';
 import { throughput } from './throughput';
 
-const notYet = 'not built yet (issue 5)';
 
 /**
  * Every scenario, in the order `npm run bench` runs them. `limit` comes after
@@ -25,6 +25,6 @@ export const scenarios: Scenario[] = [
   ingest,
   backlog,
   fleet,
-  todo('makespan', '1,000 heavy-tailed tasks on 8 workers against max(sum/8, longest): duration-aware vs round-robin shards vs history-blind pull', notYet),
+  makespan,
   todo('failover', 'kill the leader → first accepted submission, over ≥ 20 trials', 'needs replicated coordinators, which do not exist yet'),
 ];
