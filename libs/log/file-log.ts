@@ -1,6 +1,7 @@
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { fromBinary } from '@bufbuild/protobuf';
 import { promises as fs } from 'node:fs';
 import { CommandSchema, type Command } from '../gen/dtf/state/v1/command_pb';
+import { fastToBinary } from '../rpc/fast-binary';
 import type { ApplyResult } from '../state/coordinator-state';
 import { encodeRecord, recordBytesMax, scanRecords } from './record-file';
 import { LogError, type ReplicatedLog } from './replicated-log';
@@ -25,6 +26,7 @@ interface Proposal {
 export class FileLog implements ReplicatedLog {
   private queue: Proposal[] = [];
   private flushing = false;
+  private flushScheduled = false;
   private broken: Error | undefined;
   private lastIndex = 0n;
 
@@ -65,18 +67,28 @@ export class FileLog implements ReplicatedLog {
 
   propose(cmd: Command): Promise<ApplyResult> {
     if (this.broken) return Promise.reject(this.broken);
-    const payload = toBinary(CommandSchema, cmd);
+    const payload = fastToBinary(CommandSchema, cmd);
     if (payload.length === 0) return Promise.reject(new LogError('an empty command cannot be logged'));
     if (payload.length > recordBytesMax) {
       return Promise.reject(new LogError(`command of ${payload.length} bytes exceeds the ${recordBytesMax}-byte entry limit`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ cmd, record: encodeRecord(payload), resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (this.flushing || this.flushScheduled) return;
+      // Start the write after this turn's callbacks, not inside the first
+      // proposal: the coordinator proposes finished results and new placements
+      // from separate callbacks of the same turn, and when the first started a
+      // write alone, the second waited for it and then for a write of its own.
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        void this.flush();
+      });
     });
   }
 
   private async flush(): Promise<void> {
+    if (this.flushing) return;
     this.flushing = true;
     while (this.queue.length > 0 && !this.broken) {
       const batch = this.queue.splice(0, groupCommitEntriesMax);
@@ -103,7 +115,7 @@ export class FileLog implements ReplicatedLog {
   }
 
   async close(): Promise<void> {
-    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    while (this.flushing || this.flushScheduled) await new Promise((r) => setTimeout(r, 5));
     await this.file.close();
   }
 }

@@ -1,5 +1,6 @@
-import { fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import { fromBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import type { MethodDefinition } from '@grpc/grpc-js';
+import { fastToBinary } from './fast-binary';
 
 /** Largest message accepted or sent on any gRPC port. */
 export const grpcMessageBytesMax = 4 * 1024 * 1024;
@@ -19,12 +20,17 @@ export function grpcMethodDefinition(method: DescMethod): MethodDefinition<unkno
     path: grpcPath(method),
     requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
     responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
-    requestSerialize: (m: unknown) => Buffer.from(toBinary(method.input, m as never)),
+    requestSerialize: (m: unknown) => asBuffer(fastToBinary(method.input, m as never)),
     requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
-    responseSerialize: (m: unknown) => Buffer.from(toBinary(method.output, m as never)),
+    responseSerialize: (m: unknown) => asBuffer(fastToBinary(method.output, m as never)),
     responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
     originalName: method.localName,
   };
+}
+
+/** The encoder usually returns a Buffer already; copy only when it does not. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** grpc-js service definition for a protobuf-es service descriptor. */

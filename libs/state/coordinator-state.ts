@@ -32,7 +32,7 @@ import { isFinal, nextTaskState } from './task-transitions';
 export type ApplyResult =
   | { kind: 'submitted'; jobId: string; duplicate: boolean }
   | { kind: 'assigned'; accepted: PlacementOutcome[]; rejected: AttemptKey[] }
-  | { kind: 'finished'; accepted: AttemptKey[]; rejected: AttemptKey[] }
+  | { kind: 'finished'; accepted: AttemptKey[]; rejected: AttemptKey[]; recorded: boolean[] }
   | { kind: 'joined'; epoch: bigint; orphaned: AttemptKey[] }
   | { kind: 'lost'; requeued: AttemptKey[] }
   | { kind: 'cancelled'; running: { key: AttemptKey; workerId: string }[] }
@@ -163,12 +163,15 @@ export class CoordinatorState {
       record.taskIds.push(task.id);
       this.pending.add(task);
     }
+    // The event is a snapshot of each task as submitted. Specs never change
+    // after submission, so the snapshot shares them instead of deep-copying
+    // them: at a thousand tasks per job the copy was most of the apply.
     this.events.push({
       case: 'jobSubmitted',
       value: {
         $typeName: 'dtf.result.v1.JobSubmitted',
         job: clone(JobSchema, stored),
-        tasks: record.taskIds.map((id) => clone(TaskSchema, this.tasks.get(id)!.task)),
+        tasks: record.taskIds.map((id) => submittedSnapshot(this.tasks.get(id)!.task)),
       },
     });
     return { kind: 'submitted', jobId: job.id, duplicate: false };
@@ -208,11 +211,16 @@ export class CoordinatorState {
   private finishAttempts(cmd: FinishAttempts, timeMs: bigint): ApplyResult {
     const accepted: AttemptKey[] = [];
     const rejected: AttemptKey[] = [];
+    // Per result, in command order: one entry may carry the results of many
+    // workers, and each must hear about its own.
+    const recorded: boolean[] = [];
     for (const result of cmd.results) {
-      if (this.finishOne(result, timeMs)) accepted.push(result.key!);
+      const ok = this.finishOne(result, timeMs);
+      recorded.push(ok);
+      if (ok) accepted.push(result.key!);
       else if (result.key) rejected.push(result.key);
     }
-    return { kind: 'finished', accepted, rejected };
+    return { kind: 'finished', accepted, rejected, recorded };
   }
 
   /** Records one attempt's result; false when the attempt is not current. */
@@ -338,6 +346,11 @@ export class CoordinatorState {
       this.events.push({ case: 'jobFinished', value: { $typeName: 'dtf.result.v1.JobFinished', job: clone(JobSchema, job) } });
     }
   }
+}
+
+/** A task as it was submitted: its own fields copied, its (immutable) spec shared. */
+function submittedSnapshot(task: Task): Task {
+  return create(TaskSchema, { id: task.id, jobId: task.jobId, spec: task.spec, state: task.state, createdAtMs: task.createdAtMs });
 }
 
 function adjustCount(c: Job['counts'] & object, state: TaskState, delta: number): void {

@@ -15,6 +15,7 @@ import type { ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_servic
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import type { AsyncQueue } from '../../libs/rpc/async-queue';
 import type { CoordinatorState } from '../../libs/state/coordinator-state';
+import { FinishBatcher } from './finish-batcher';
 import { WorkerSession } from './worker-session';
 
 /** Liveness settings: how often workers beat and when silence means lost. */
@@ -53,6 +54,7 @@ export class WorkerHub {
   /** Progress and output for attempts that are not current on the sender. */
   staleUpdates = 0;
   private readonly startedMs: number;
+  private readonly finishes: FinishBatcher;
   onCapacity: () => void = () => {};
 
   constructor(
@@ -62,6 +64,9 @@ export class WorkerHub {
     readonly liveness: LivenessOptions,
   ) {
     this.startedMs = now();
+    this.finishes = new FinishBatcher((results) =>
+      this.log.propose(this.command({ case: 'finishAttempts', value: { $typeName: 'dtf.state.v1.FinishAttempts', results } })),
+    );
   }
 
   /** Registers a (re)connecting worker and supersedes any older session of it. */
@@ -144,8 +149,11 @@ export class WorkerHub {
       throw new ConnectError(`${results.length} results in one message; at most ${resultsPerMessageMax}`, Code.InvalidArgument);
     }
     if (session) for (const r of results) r.workerId = session.workerId;
-    const res = await this.log.propose(this.command({ case: 'finishAttempts', value: { $typeName: 'dtf.state.v1.FinishAttempts', results } }));
-    if (res.kind !== 'finished') throw new ConnectError('finish failed', Code.Internal);
+    const recorded = await this.finishes.finish(results);
+    const res = { accepted: [] as AttemptKey[], rejected: [] as AttemptKey[] };
+    results.forEach((r, i) => {
+      if (r.key) (recorded[i] ? res.accepted : res.rejected).push(r.key);
+    });
     if (session && res.accepted.length) session.send({ case: 'ack', value: { $typeName: 'dtf.worker.v1.Ack', keys: res.accepted } });
     if (session && res.rejected.length) {
       session.send({ case: 'reject', value: { $typeName: 'dtf.worker.v1.Reject', keys: res.rejected, reason: 'attempt is no longer current' } });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import { ResultService, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
+import { BatchPacer } from './batch-pacer';
 import { ResultStore } from './result-store';
 
 export const reconnectBackoffMaxMs = 5000;
@@ -14,7 +15,14 @@ export const batchEventsMax = 20_000;
 export const bufferedEventsMax = 100_000;
 
 export interface CollectorOptions {
+  /** host:port of the coordinator's gRPC port, dialled unless `feed` is given. */
   coordinator: string;
+  /**
+   * The coordinator's ResultService when it runs in this process (see
+   * `inProcessClient`): the feed then skips encoding and loopback gRPC,
+   * which cost as much CPU as storing the events.
+   */
+  feed?: Client<typeof ResultService>;
   databasePath: string;
   logger?: Logger;
 }
@@ -44,8 +52,12 @@ export class Collector {
   static async start(opts: CollectorOptions): Promise<Collector> {
     const c = new Collector(opts);
     c.store = await ResultStore.open(opts.databasePath);
-    c.transport = createGrpcTransport(opts.coordinator);
-    c.client = createClient(ResultService, c.transport);
+    if (opts.feed) {
+      c.client = opts.feed;
+    } else {
+      c.transport = createGrpcTransport(opts.coordinator);
+      c.client = createClient(ResultService, c.transport);
+    }
     c.loopDone = c.loop();
     return c;
   }
@@ -81,18 +93,23 @@ export class Collector {
 
   /**
    * Reads the feed and writes it in batches: while one DuckDB transaction
-   * runs, newly arrived events gather for the next, so under load batches
-   * grow and the per-transaction cost is shared, while a lone event is still
-   * written at once.
+   * runs, newly arrived events gather for the next, and under load a batch
+   * lingers briefly for more (see {@link BatchPacer}), so the per-transaction
+   * cost is shared, while a lone event is still written at once.
    */
   private async tail(): Promise<void> {
     const after = await this.store.appliedIndex();
     const feed = this.client.tailEvents({ afterIndex: after }, { signal: this.abort.signal });
+    const pacer = new BatchPacer();
     const pending: Event[] = [];
     let writing: Promise<void> | undefined;
     let failure: Error | undefined;
     const write = async () => {
       while (pending.length > 0 && !failure) {
+        for (let wait = pacer.delayMs(pending.length); wait > 0; wait = pacer.delayMs(pending.length)) {
+          await new Promise((r) => setTimeout(r, wait));
+        }
+        pacer.started();
         const batch = pending.splice(0, batchEventsMax);
         try {
           await this.stored(batch);
@@ -105,7 +122,8 @@ export class Collector {
     for await (const msg of feed) {
       this.connected = true;
       if (failure) break;
-      pending.push(...msg.events);
+      for (const e of msg.events) pending.push(e);
+      pacer.arrived();
       writing ??= write();
       // Bound what waits in memory: past it, stop reading until the writer catches up.
       if (pending.length >= bufferedEventsMax) await writing;

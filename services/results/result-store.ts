@@ -47,6 +47,11 @@ export interface ResultStoreStatus {
 export class ResultStore {
   private writes: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /**
+   * The applied index as of the last committed batch. Only this store's
+   * serialised writer changes it, so a batch need not query it first.
+   */
+  private committedIndex: bigint | undefined;
 
   private constructor(
     private readonly path: string,
@@ -155,7 +160,7 @@ export class ResultStore {
   }
 
   private async applyNow(events: readonly Event[]): Promise<void> {
-    const applied = await this.appliedIndex();
+    const applied = (this.committedIndex ??= await this.appliedIndex());
     const rows = new EventRows();
     let last = applied;
     for (const event of events) {
@@ -170,7 +175,10 @@ export class ResultStore {
       await this.writeRows(rows);
       await this.writer.run(`UPDATE collector_state SET applied_index = ${last.toString()} WHERE id = 1`);
       await this.writer.run('COMMIT');
+      this.committedIndex = last;
     } catch (err) {
+      // Whether a failed COMMIT left the batch in is unknown here: ask the database next time.
+      this.committedIndex = undefined;
       // The batch's own error is the one to report; a failing ROLLBACK adds nothing to it.
       await this.writer.run('ROLLBACK').catch(() => undefined);
       throw err;

@@ -1,0 +1,19 @@
+import { BatchPacer, batchEventsTarget, batchLingerMs, feedQuietMs } from './batch-pacer';
+
+describe('BatchPacer', () => {
+  it('writes a lone event at once, lingers under load, and stops lingering when the feed goes quiet or enough waits', () => {
+    let now = 1000;
+    const pacer = new BatchPacer(() => now);
+    pacer.arrived();
+    expect(pacer.delayMs(1)).toBe(0);
+    pacer.started();
+    now += 5;
+    pacer.arrived();
+    // Events keep coming: wait for the linger, bounded by the quiet time after the last arrival.
+    expect(pacer.delayMs(10)).toBe(Math.min(batchLingerMs - 5, feedQuietMs));
+    now += feedQuietMs;
+    expect(pacer.delayMs(10)).toBe(0);
+    pacer.arrived();
+    expect(pacer.delayMs(batchEventsTarget)).toBe(0);
+  });
+});
