@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import { inProcessClient } from '../../libs/rpc/in-process-client';
 import { Coordinator } from '../coordinator/coordinator';
 import type { LivenessOptions } from '../coordinator/worker-hub';
 import { Gateway } from '../gateway/gateway';
@@ -44,7 +46,13 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   });
   const coordinatorAddress = `127.0.0.1:${coordinator.port}`;
   const databasePath = path.join(opts.dataDir, 'results.duckdb');
-  const collector = await Collector.start({ coordinator: coordinatorAddress, databasePath, logger: logger.child({ role: 'collector' }) });
+  // Co-located, the collector reads the feed in-process: no encoding, no loopback socket.
+  const collector = await Collector.start({
+    coordinator: coordinatorAddress,
+    databasePath,
+    feed: inProcessClient(ResultService, coordinator.impls.results),
+    logger: logger.child({ role: 'collector' }),
+  });
   const gateway = new Gateway({
     impls: coordinator.impls,
     collector: collectorService(collector, databasePath),
