@@ -4,6 +4,12 @@ import { fastToBinary } from './fast-binary';
 
 /** Largest message accepted or sent on any gRPC port. */
 export const grpcMessageBytesMax = 4 * 1024 * 1024;
+/**
+ * Largest message a server sends, and a feed reader accepts. Bigger than the
+ * request limit because one feed event carries a whole submitted job, and a
+ * job that fit in a 4 MiB request grows by its task ids.
+ */
+export const grpcSendBytesMax = 64 * 1024 * 1024;
 
 /** The gRPC path of a method: /package.Service/Method. */
 export function grpcPath(method: DescMethod): string {

@@ -3,7 +3,7 @@ import { Code, ConnectError, createHandlerContext, type HandlerContext, type Ser
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { setMaxListeners } from 'node:events';
-import { grpcMessageBytesMax, grpcServiceDefinition } from './grpc-method';
+import { grpcMessageBytesMax, grpcSendBytesMax, grpcServiceDefinition } from './grpc-method';
 import { AsyncQueue } from './async-queue';
 import { ReflectionIndex, v1, v1alpha } from './reflection';
 
@@ -14,7 +14,7 @@ import { ReflectionIndex, v1, v1alpha } from './reflection';
 export class GrpcServer {
   readonly server = new grpc.Server({
     'grpc.max_receive_message_length': grpcMessageBytesMax,
-    'grpc.max_send_message_length': grpcMessageBytesMax,
+    'grpc.max_send_message_length': grpcSendBytesMax,
     'grpc.keepalive_time_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
   });

@@ -17,9 +17,9 @@ export interface GrpcTransport extends Transport {
  * Connect's `createClient` look the same as clients of the gateway, so code
  * that calls a service does not care which stack carries the call.
  */
-export function createGrpcTransport(address: string, headers: Record<string, string> = {}): GrpcTransport {
+export function createGrpcTransport(address: string, headers: Record<string, string> = {}, receiveBytesMax = grpcMessageBytesMax): GrpcTransport {
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
-    'grpc.max_receive_message_length': grpcMessageBytesMax,
+    'grpc.max_receive_message_length': receiveBytesMax,
     'grpc.max_send_message_length': grpcMessageBytesMax,
     'grpc.keepalive_time_ms': 20_000,
     'grpc.initial_reconnect_backoff_ms': 200,

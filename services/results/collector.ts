@@ -2,6 +2,7 @@ import { createClient, type Client } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { ResultService, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import { grpcSendBytesMax } from '../../libs/rpc/grpc-method';
 import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
 import { BatchPacer } from './batch-pacer';
 import { ResultStore } from './result-store';
@@ -55,7 +56,7 @@ export class Collector {
     if (opts.feed) {
       c.client = opts.feed;
     } else {
-      c.transport = createGrpcTransport(opts.coordinator);
+      c.transport = createGrpcTransport(opts.coordinator, {}, grpcSendBytesMax);
       c.client = createClient(ResultService, c.transport);
     }
     c.loopDone = c.loop();

@@ -1,10 +1,15 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import type { ResultService, TailEventsResponse } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import type { Event, ResultService, TailEventsResponse } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import type { Coordinator } from '../coordinator/coordinator';
 import { jobOf, taskView } from '../scheduler/scheduler-service';
 
-/** Events sent in one feed message at most. */
-export const eventsPerMessageMax = 2000;
+/**
+ * Weight of one feed message at most: an event weighs 1, plus 1 per task it
+ * carries (a submitted job carries all of its tasks), so a message stays a
+ * few MiB at most however the events are made up. An event heavier than
+ * this still goes, alone.
+ */
+export const feedWeightPerMessageMax = 2000;
 
 /** ResultService: results from the coordinator's state, and the event feed. */
 export function resultService(c: Coordinator): ServiceImpl<typeof ResultService> {
@@ -42,7 +47,7 @@ export function resultService(c: Coordinator): ServiceImpl<typeof ResultService>
 async function* tail(c: Coordinator, after: bigint, ctx: HandlerContext): AsyncIterable<TailEventsResponse> {
   let sent = after;
   while (!ctx.signal.aborted) {
-    const events = c.state.events.after(sent, eventsPerMessageMax);
+    const events = boundedByWeight(c.state.events.after(sent, feedWeightPerMessageMax));
     if (events.length === 0) {
       await c.changes.next(ctx.signal);
       continue;
@@ -50,4 +55,18 @@ async function* tail(c: Coordinator, after: bigint, ctx: HandlerContext): AsyncI
     sent = events[events.length - 1].index;
     yield { $typeName: 'dtf.result.v1.TailEventsResponse', events };
   }
+}
+
+function weight(e: Event): number {
+  return 1 + (e.kind.case === 'jobSubmitted' ? e.kind.value.tasks.length : 0);
+}
+
+/** The longest prefix of `events` within {@link feedWeightPerMessageMax}, never empty. */
+function boundedByWeight(events: Event[]): Event[] {
+  let total = 0;
+  for (let i = 0; i < events.length; i++) {
+    total += weight(events[i]);
+    if (total > feedWeightPerMessageMax) return events.slice(0, Math.max(1, i));
+  }
+  return events;
 }

@@ -3,6 +3,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DeviceKind } from '../../libs/gen/dtf/common/v1/common_pb';
 import { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { createGrpcTransport } from '../../libs/rpc/grpc-transport';
 import { Cluster } from '../support/cluster';
@@ -131,6 +132,20 @@ describe('a suite runs end to end on one machine', () => {
     expect(run.stderr).toMatch(/bad\.yaml:6:\d+: tasks\[0\]\.requires\.gpu_memory: "40G" is not a size/);
 
     expect((await cluster.get('/api/jobs?page_size=1000')).jobs.length).toBe(before);
+  });
+
+  it('carries a job near the 4 MiB request limit through the feed into DuckDB', async () => {
+    const before = Number((await cluster.get('/api/health/db')).tasks);
+    // Just under 4 MiB as a request; as a feed event, with task ids and job ids added, over it.
+    const tasks = Array.from({ length: 10_000 }, (_, i) => ({ name: `big-${i}`, shell: `echo ${'x'.repeat(370)}`, requirements: { anyOf: [DeviceKind.CUDA] } }));
+    const grpc = createGrpcTransport(cluster.coordinatorAddress);
+    const res = await createClient(SchedulerService, grpc).submitJob({ name: 'big', tasks });
+    grpc.close();
+    await eventually('the big job in DuckDB', async () => {
+      const db = await cluster.get('/api/health/db');
+      return Number(db.tasks) === before + 10_000 && db.lag === '0';
+    }, 60_000, 250);
+    await cluster.post(`/api/jobs/${res.job!.id}/cancel`, {});
   });
 
   it('records every result exactly once in the DuckDB file', async () => {
