@@ -32,8 +32,10 @@ describe('the benchmark harness', () => {
       expect({ name: s.name, status: s.status }).toEqual({ name: s.name, status: expect.stringMatching(/^(ok|skipped|todo)$/) });
       if (s.status !== 'ok') continue;
       for (const f of s.figures) {
-        expect(f.ratios.length).toBeGreaterThanOrEqual(3);
-        for (const r of f.ratios) expect(Number.isFinite(r)).toBe(true);
+        expect(f.ratio.samples.length).toBeGreaterThanOrEqual(3);
+        for (const r of f.ratio.samples) expect({ figure: f.name, finite: Number.isFinite(r) }).toEqual({ figure: f.name, finite: true });
+        expect(f.ratio.min).toBeLessThanOrEqual(f.ratio.median);
+        expect(f.ratio.median).toBeLessThanOrEqual(f.ratio.max);
       }
     }
     fs.rmSync(out, { recursive: true, force: true });
