@@ -73,8 +73,7 @@ class SimWorker {
     if (results.length === 0 || !this.call) return;
     this.completed += results.length;
     // Whole messages (with their type names), so nothing is copied on the way out.
-    this.call.write({ $typeName: 'dtf.worker.v1.ConnectRequest', msg: { case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results } } });
-    this.call.write({ $typeName: 'dtf.worker.v1.ConnectRequest', msg: { case: 'credit', value: { $typeName: 'dtf.worker.v1.Credit', grant: results.length } } });
+    this.call.write({ $typeName: 'dtf.worker.v1.ConnectRequest', msg: { case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results, grant: results.length } } });
   }
 }
 

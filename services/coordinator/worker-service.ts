@@ -74,6 +74,7 @@ function handle(c: Coordinator, s: WorkerSession, msg: ConnectRequest['msg']): v
       if (c.hub.acceptUpdate(s, msg.value.key)) c.outputs.append(msg.value);
       break;
     case 'results':
+      if (msg.value.grant > 0) c.hub.grant(s, msg.value.grant);
       c.hub.finish(s, msg.value.results).catch((e) => c.logger.error({ err: (e as Error).message }, 'recording results failed'));
       break;
     default:

@@ -205,8 +205,8 @@ export class WorkerAgent {
       this.logger.error({ err: (e as Error).message }, 'could not keep result on disk; sending anyway');
     }
     this.running.delete(keyOf(key));
-    this.send({ case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results: [result] } });
-    if (!this.draining) this.send({ case: 'credit', value: { $typeName: 'dtf.worker.v1.Credit', grant: 1 } });
+    // The freed slot rides on the result; a draining worker grants nothing.
+    this.send({ case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results: [result], grant: this.draining ? 0 : 1 } });
   }
 
   private heartbeat(): void {

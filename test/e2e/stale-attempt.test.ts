@@ -77,7 +77,7 @@ describe('a late result from a superseded attempt', () => {
     const beat = setInterval(() => b.send({ case: 'heartbeat', value: { $typeName: 'dtf.worker.v1.Heartbeat', running: [], draining: false } }), 100);
     const second = await eventually('assignment to b', async () => b.received('assign')[0]?.assignments[0], 10_000);
     expect(second.key).toMatchObject({ taskId: first.key!.taskId, attempt: 2 });
-    b.send({ case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results: [result(second.key!, 'worker-b')] } });
+    b.send({ case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results: [result(second.key!, 'worker-b')], grant: 1 } });
     await eventually('b acked', async () => b.received('ack').length === 1);
 
     // worker-a comes back with its result for attempt 1.
