@@ -84,7 +84,7 @@ export class CoordinatorState {
       return { kind: 'error', message: `entry ${index} already applied (at ${this.appliedIndex})` };
     }
     this.appliedIndex = index;
-    this.events.beginEntry(index, cmd.timeMs);
+    this.events.beginEntry(cmd.timeMs);
     const k = cmd.kind;
     switch (k.case) {
       case 'submitJob':

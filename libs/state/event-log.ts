@@ -26,7 +26,7 @@ export class EventLog {
   onAppend: (() => void) | undefined;
 
   /** Marks the start of a log entry's events. */
-  beginEntry(_index: bigint, timeMs: bigint): void {
+  beginEntry(timeMs: bigint): void {
     this.entryTimeMs = timeMs;
   }
 
