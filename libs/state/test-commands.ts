@@ -88,8 +88,8 @@ export function workerLost(workerId: string, reason = 'lease expired'): CommandK
   return { case: 'workerLost', value: { $typeName: 'dtf.state.v1.WorkerLost', workerId, reason } };
 }
 
-export function setWorkerFlags(workerId: string, flags: { cordoned?: boolean; draining?: boolean }): CommandKind {
-  return { case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId, ...flags } };
+export function setWorkerFlags(workerId: string, flags: { cordoned?: boolean; draining?: boolean; clearQuarantine?: boolean }): CommandKind {
+  return { case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId, clearQuarantine: false, ...flags } };
 }
 
 export function cancelTasks(taskIds: string[], reason = 'cancelled by test'): CommandKind {

@@ -47,6 +47,8 @@ export class Coordinator {
   log!: ReplicatedLog;
   server: GrpcServer | undefined;
   port = 0;
+  /** Submissions refused because a queue bound was reached. */
+  shed = 0;
   private timer: NodeJS.Timeout | undefined;
   private lock: Lock | undefined;
   private readonly startedMs: number;
@@ -113,7 +115,11 @@ export class Coordinator {
 
   status(): GetStatusResponse {
     let online = 0;
-    for (const w of this.state.workers.values()) if (w.state === WorkerState.ONLINE) online++;
+    let quarantined = 0;
+    for (const w of this.state.workers.values()) {
+      if (w.state === WorkerState.ONLINE) online++;
+      if (w.breaker?.quarantined) quarantined++;
+    }
     let running = 0;
     let active = 0;
     for (const j of this.state.jobs.values()) {
@@ -133,6 +139,8 @@ export class Coordinator {
       version,
       uptimeMs: BigInt(this.now() - this.startedMs),
       staleUpdatesRejected: BigInt(this.hub.staleUpdates),
+      workersQuarantined: quarantined,
+      submissionsShed: BigInt(this.shed),
     };
   }
 

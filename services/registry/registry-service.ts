@@ -16,14 +16,20 @@ export function registryService(c: Coordinator): ServiceImpl<typeof RegistryServ
     },
     async cordonWorker(req) {
       workerView(c, req.workerId);
-      await c.log.propose(c.hub.command({ case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId: req.workerId, cordoned: req.cordoned } }));
+      await c.log.propose(c.hub.command({ case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId: req.workerId, cordoned: req.cordoned, clearQuarantine: false } }));
       c.dispatcher.kick();
       return { worker: workerView(c, req.workerId) };
     },
     async drainWorker(req) {
       workerView(c, req.workerId);
-      await c.log.propose(c.hub.command({ case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId: req.workerId, draining: true } }));
+      await c.log.propose(c.hub.command({ case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId: req.workerId, draining: true, clearQuarantine: false } }));
       c.hub.sessions.get(req.workerId)?.send({ case: 'drain', value: { $typeName: 'dtf.worker.v1.Drain' } });
+      return { worker: workerView(c, req.workerId) };
+    },
+    async clearQuarantine(req) {
+      workerView(c, req.workerId);
+      await c.log.propose(c.hub.command({ case: 'setWorkerFlags', value: { $typeName: 'dtf.state.v1.SetWorkerFlags', workerId: req.workerId, clearQuarantine: true } }));
+      c.dispatcher.kick();
       return { worker: workerView(c, req.workerId) };
     },
     async registerWorker(req) {

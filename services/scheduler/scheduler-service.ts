@@ -69,6 +69,10 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
     async getStatus() {
       return c.status();
     },
+    async explainTask(req) {
+      const task = taskView(c, req.taskId);
+      return { task, summary: task.pendingReason, queuePosition: 0, queueLength: 0, neverRunnable: false, workers: [] };
+    },
   };
 }
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtf/common/v1/common.proto.
  */
 export const file_dtf_common_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChpkdGYvY29tbW9uL3YxL2NvbW1vbi5wcm90bxINZHRmLmNvbW1vbi52MSJ1CgZEZXZpY2USJwoEa2luZBgBIAEoDjIZLmR0Zi5jb21tb24udjEuRGV2aWNlS2luZBINCgVtb2RlbBgCIAEoCRIUCgxtZW1vcnlfYnl0ZXMYAyABKAQSDgoGZHJpdmVyGAQgASgJEg0KBWluZGV4GAUgASgNIpoBCghIYXJkd2FyZRIQCghob3N0bmFtZRgBIAEoCRIKCgJvcxgCIAEoCRIMCgRhcmNoGAMgASgJEhEKCWNwdV9tb2RlbBgEIAEoCRIRCgljcHVfY29yZXMYBSABKA0SFAoMbWVtb3J5X2J5dGVzGAYgASgEEiYKB2RldmljZXMYByADKAsyFS5kdGYuY29tbW9uLnYxLkRldmljZSKsAgoMUmVxdWlyZW1lbnRzEikKBmFueV9vZhgBIAMoDjIZLmR0Zi5jb21tb24udjEuRGV2aWNlS2luZBIpCgZhbGxfb2YYAiADKA4yGS5kdGYuY29tbW9uLnYxLkRldmljZUtpbmQSFAoMZGV2aWNlX2NvdW50GAMgASgNEh8KF2RldmljZV9tZW1vcnlfbWluX2J5dGVzGAQgASgEEhEKCWNwdV9jb3JlcxgFIAEoDRIUCgxtZW1vcnlfYnl0ZXMYBiABKAQSNwoGbGFiZWxzGAcgAygLMicuZHRmLmNvbW1vbi52MS5SZXF1aXJlbWVudHMuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLtAgoIVGFza1NwZWMSDAoEbmFtZRgBIAEoCRIMCgRhcmd2GAIgAygJEg0KBXNoZWxsGAMgASgJEi0KA2VudhgEIAMoCzIgLmR0Zi5jb21tb24udjEuVGFza1NwZWMuRW52RW50cnkSEwoLd29ya2luZ19kaXIYBSABKAkSEgoKdGltZW91dF9tcxgGIAEoDRIPCgdyZXRyaWVzGAcgASgNEjEKDHJlcXVpcmVtZW50cxgIIAEoCzIbLmR0Zi5jb21tb24udjEuUmVxdWlyZW1lbnRzEhAKCHByaW9yaXR5GAkgASgFEi8KBHRhZ3MYCiADKAsyIS5kdGYuY29tbW9uLnYxLlRhc2tTcGVjLlRhZ3NFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi4KCkF0dGVtcHRLZXkSDwoHdGFza19pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNIpQBCghUZXN0Q2FzZRINCgVzdWl0ZRgBIAEoCRIRCgljbGFzc25hbWUYAiABKAkSDAoEbmFtZRgDIAEoCRItCgZzdGF0dXMYBCABKA4yHS5kdGYuY29tbW9uLnYxLlRlc3RDYXNlU3RhdHVzEhgKEGR1cmF0aW9uX3NlY29uZHMYBSABKAESDwoHbWVzc2FnZRgGIAEoCSIzCgZNZXRyaWMSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoARIMCgR1bml0GAMgASgJIkIKDVJlc291cmNlVXNhZ2USFwoPY3B1X3BlcmNlbnRfbWF4GAEgASgBEhgKEG1lbW9yeV9ieXRlc19tYXgYAiABKAQihwMKDUF0dGVtcHRSZXN1bHQSJgoDa2V5GAEgASgLMhkuZHRmLmNvbW1vbi52MS5BdHRlbXB0S2V5Ei4KB291dGNvbWUYAiABKA4yHS5kdGYuY29tbW9uLnYxLkF0dGVtcHRPdXRjb21lEhEKCWV4aXRfY29kZRgDIAEoBRIOCgZzaWduYWwYBCABKAkSFQoNc3RhcnRlZF9hdF9tcxgFIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgGIAEoAxIrCgp0ZXN0X2Nhc2VzGAcgAygLMhcuZHRmLmNvbW1vbi52MS5UZXN0Q2FzZRImCgdtZXRyaWNzGAggAygLMhUuZHRmLmNvbW1vbi52MS5NZXRyaWMSEwoLc3Rkb3V0X3RhaWwYCSABKAkSEwoLc3RkZXJyX3RhaWwYCiABKAkSDQoFZXJyb3IYCyABKAkSKwoFdXNhZ2UYDCABKAsyHC5kdGYuY29tbW9uLnYxLlJlc291cmNlVXNhZ2USEQoJd29ya2VyX2lkGA0gASgJIosCCgRUYXNrEgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIlCgRzcGVjGAMgASgLMhcuZHRmLmNvbW1vbi52MS5UYXNrU3BlYxInCgVzdGF0ZRgEIAEoDjIYLmR0Zi5jb21tb24udjEuVGFza1N0YXRlEg8KB2F0dGVtcHQYBSABKA0SEQoJd29ya2VyX2lkGAYgASgJEhYKDnBlbmRpbmdfcmVhc29uGAcgASgJEiwKBnJlc3VsdBgIIAEoCzIcLmR0Zi5jb21tb24udjEuQXR0ZW1wdFJlc3VsdBIVCg1jcmVhdGVkX2F0X21zGAkgASgDEhYKDmZpbmlzaGVkX2F0X21zGAogASgDIoQBCgpUYXNrQ291bnRzEg0KBXRvdGFsGAEgASgNEg8KB3BlbmRpbmcYAiABKA0SDwoHcnVubmluZxgDIAEoDRIRCglzdWNjZWVkZWQYBCABKA0SDgoGZmFpbGVkGAUgASgNEhEKCWNhbmNlbGxlZBgGIAEoDRIPCgdlcnJvcmVkGAcgASgNIpsCCgNKb2ISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSJgoFc3RhdGUYBCABKA4yFy5kdGYuY29tbW9uLnYxLkpvYlN0YXRlEikKBmNvdW50cxgFIAEoCzIZLmR0Zi5jb21tb24udjEuVGFza0NvdW50cxIXCg9zdWJtaXR0ZWRfYXRfbXMYBiABKAMSFgoOZmluaXNoZWRfYXRfbXMYByABKAMSLgoGbGFiZWxzGAggAygLMh4uZHRmLmNvbW1vbi52MS5Kb2IuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJMCgRMb2FkEhMKC2NwdV9wZXJjZW50GAEgASgBEhkKEW1lbW9yeV91c2VkX2J5dGVzGAIgASgEEhQKDGxvYWRfYXZlcmFnZRgDIAEoASKwAwoGV29ya2VyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSKQoIaGFyZHdhcmUYAyABKAsyFy5kdGYuY29tbW9uLnYxLkhhcmR3YXJlEjEKBmxhYmVscxgEIAMoCzIhLmR0Zi5jb21tb24udjEuV29ya2VyLkxhYmVsc0VudHJ5EikKBXN0YXRlGAUgASgOMhouZHRmLmNvbW1vbi52MS5Xb3JrZXJTdGF0ZRIQCghjb3Jkb25lZBgGIAEoCBIQCghkcmFpbmluZxgHIAEoCBINCgVzbG90cxgIIAEoDRISCgpmcmVlX3Nsb3RzGAkgASgNEioKB3J1bm5pbmcYCiADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSFAoMbGFzdF9zZWVuX21zGAsgASgDEiEKBGxvYWQYDCABKAsyEy5kdGYuY29tbW9uLnYxLkxvYWQSFQoNc2Vzc2lvbl9lcG9jaBgNIAEoBBIRCglodHRwX29ubHkYDiABKAgaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASrDAQoKRGV2aWNlS2luZBIbChdERVZJQ0VfS0lORF9VTlNQRUNJRklFRBAAEhMKD0RFVklDRV9LSU5EX0NQVRABEhQKEERFVklDRV9LSU5EX0NVREEQAhIUChBERVZJQ0VfS0lORF9ST0NNEAMSEwoPREVWSUNFX0tJTkRfTVBTEAQSEwoPREVWSUNFX0tJTkRfUU5OEAUSFgoSREVWSUNFX0tJTkRfV0VCR1BVEAYSFQoRREVWSUNFX0tJTkRfV0VCTk4QByq6AQoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRFX1BFTkRJTkcQARIWChJUQVNLX1NUQVRFX1JVTk5JTkcQAhIYChRUQVNLX1NUQVRFX1NVQ0NFRURFRBADEhUKEVRBU0tfU1RBVEVfRkFJTEVEEAQSGAoUVEFTS19TVEFURV9DQU5DRUxMRUQQBRIWChJUQVNLX1NUQVRFX0VSUk9SRUQQBiqbAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRFX1BFTkRJTkcQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQAxIUChBKT0JfU1RBVEVfRkFJTEVEEAQSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAFKu0BCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIdChlBVFRFTVBUX09VVENPTUVfU1VDQ0VFREVEEAESGgoWQVRURU1QVF9PVVRDT01FX0ZBSUxFRBACEh0KGUFUVEVNUFRfT1VUQ09NRV9USU1FRF9PVVQQAxIdChlBVFRFTVBUX09VVENPTUVfQ0FOQ0VMTEVEEAQSIAocQVRURU1QVF9PVVRDT01FX1NUQVJUX0ZBSUxFRBAFEh8KG0FUVEVNUFRfT1VUQ09NRV9XT1JLRVJfTE9TVBAGKqgBCg5UZXN0Q2FzZVN0YXR1cxIgChxURVNUX0NBU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXVEVTVF9DQVNFX1NUQVRVU19QQVNTRUQQARIbChdURVNUX0NBU0VfU1RBVFVTX0ZBSUxFRBACEhwKGFRFU1RfQ0FTRV9TVEFUVVNfRVJST1JFRBADEhwKGFRFU1RfQ0FTRV9TVEFUVVNfU0tJUFBFRBAEKnIKC1dvcmtlclN0YXRlEhwKGFdPUktFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1dPUktFUl9TVEFURV9PTkxJTkUQARIVChFXT1JLRVJfU1RBVEVfTE9TVBACEhUKEVdPUktFUl9TVEFURV9MRUZUEANiBnByb3RvMw");
+  fileDesc("ChpkdGYvY29tbW9uL3YxL2NvbW1vbi5wcm90bxINZHRmLmNvbW1vbi52MSJ1CgZEZXZpY2USJwoEa2luZBgBIAEoDjIZLmR0Zi5jb21tb24udjEuRGV2aWNlS2luZBINCgVtb2RlbBgCIAEoCRIUCgxtZW1vcnlfYnl0ZXMYAyABKAQSDgoGZHJpdmVyGAQgASgJEg0KBWluZGV4GAUgASgNIpoBCghIYXJkd2FyZRIQCghob3N0bmFtZRgBIAEoCRIKCgJvcxgCIAEoCRIMCgRhcmNoGAMgASgJEhEKCWNwdV9tb2RlbBgEIAEoCRIRCgljcHVfY29yZXMYBSABKA0SFAoMbWVtb3J5X2J5dGVzGAYgASgEEiYKB2RldmljZXMYByADKAsyFS5kdGYuY29tbW9uLnYxLkRldmljZSKuAwoMUmVxdWlyZW1lbnRzEikKBmFueV9vZhgBIAMoDjIZLmR0Zi5jb21tb24udjEuRGV2aWNlS2luZBIpCgZhbGxfb2YYAiADKA4yGS5kdGYuY29tbW9uLnYxLkRldmljZUtpbmQSFAoMZGV2aWNlX2NvdW50GAMgASgNEh8KF2RldmljZV9tZW1vcnlfbWluX2J5dGVzGAQgASgEEhEKCWNwdV9jb3JlcxgFIAEoDRIUCgxtZW1vcnlfYnl0ZXMYBiABKAQSNwoGbGFiZWxzGAcgAygLMicuZHRmLmNvbW1vbi52MS5SZXF1aXJlbWVudHMuTGFiZWxzRW50cnkSHwoXZGV2aWNlX21lbW9yeV9tYXhfYnl0ZXMYCCABKAQSLwoJc2VsZWN0b3JzGAkgAygLMhwuZHRmLmNvbW1vbi52MS5MYWJlbFNlbGVjdG9yEi4KC3ByZWZlcmVuY2VzGAogAygLMhkuZHRmLmNvbW1vbi52MS5QcmVmZXJlbmNlGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXwoNTGFiZWxTZWxlY3RvchILCgNrZXkYASABKAkSMQoIb3BlcmF0b3IYAiABKA4yHy5kdGYuY29tbW9uLnYxLlNlbGVjdG9yT3BlcmF0b3ISDgoGdmFsdWVzGAMgAygJIoABCgpQcmVmZXJlbmNlEg4KBndlaWdodBgBIAEoBRItCgVsYWJlbBgCIAEoCzIcLmR0Zi5jb21tb24udjEuTGFiZWxTZWxlY3RvckgAEisKBmRldmljZRgDIAEoDjIZLmR0Zi5jb21tb24udjEuRGV2aWNlS2luZEgAQgYKBGtpbmQibgoLUmV0cnlQb2xpY3kSGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAEgASgNEhIKCm11bHRpcGxpZXIYAiABKAESFgoObWF4X2JhY2tvZmZfbXMYAyABKA0SFwoPb25fdGVzdF9mYWlsdXJlGAQgASgIIt8DCghUYXNrU3BlYxIMCgRuYW1lGAEgASgJEgwKBGFyZ3YYAiADKAkSDQoFc2hlbGwYAyABKAkSLQoDZW52GAQgAygLMiAuZHRmLmNvbW1vbi52MS5UYXNrU3BlYy5FbnZFbnRyeRITCgt3b3JraW5nX2RpchgFIAEoCRISCgp0aW1lb3V0X21zGAYgASgNEg8KB3JldHJpZXMYByABKA0SMQoMcmVxdWlyZW1lbnRzGAggASgLMhsuZHRmLmNvbW1vbi52MS5SZXF1aXJlbWVudHMSEAoIcHJpb3JpdHkYCSABKAUSLwoEdGFncxgKIAMoCzIhLmR0Zi5jb21tb24udjEuVGFza1NwZWMuVGFnc0VudHJ5EhIKCmRlcGVuZHNfb24YCyADKAkSEwoLZGVhZGxpbmVfbXMYDCABKAMSKQoFcmV0cnkYDSABKAsyGi5kdGYuY29tbW9uLnYxLlJldHJ5UG9saWN5EhwKFGV4cGVjdGVkX2R1cmF0aW9uX21zGA4gASgNGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLgoKQXR0ZW1wdEtleRIPCgd0YXNrX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0ilAEKCFRlc3RDYXNlEg0KBXN1aXRlGAEgASgJEhEKCWNsYXNzbmFtZRgCIAEoCRIMCgRuYW1lGAMgASgJEi0KBnN0YXR1cxgEIAEoDjIdLmR0Zi5jb21tb24udjEuVGVzdENhc2VTdGF0dXMSGAoQZHVyYXRpb25fc2Vjb25kcxgFIAEoARIPCgdtZXNzYWdlGAYgASgJIjMKBk1ldHJpYxIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgBEgwKBHVuaXQYAyABKAkiQgoNUmVzb3VyY2VVc2FnZRIXCg9jcHVfcGVyY2VudF9tYXgYASABKAESGAoQbWVtb3J5X2J5dGVzX21heBgCIAEoBCKHAwoNQXR0ZW1wdFJlc3VsdBImCgNrZXkYASABKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSLgoHb3V0Y29tZRgCIAEoDjIdLmR0Zi5jb21tb24udjEuQXR0ZW1wdE91dGNvbWUSEQoJZXhpdF9jb2RlGAMgASgFEg4KBnNpZ25hbBgEIAEoCRIVCg1zdGFydGVkX2F0X21zGAUgASgDEhYKDmZpbmlzaGVkX2F0X21zGAYgASgDEisKCnRlc3RfY2FzZXMYByADKAsyFy5kdGYuY29tbW9uLnYxLlRlc3RDYXNlEiYKB21ldHJpY3MYCCADKAsyFS5kdGYuY29tbW9uLnYxLk1ldHJpYxITCgtzdGRvdXRfdGFpbBgJIAEoCRITCgtzdGRlcnJfdGFpbBgKIAEoCRINCgVlcnJvchgLIAEoCRIrCgV1c2FnZRgMIAEoCzIcLmR0Zi5jb21tb24udjEuUmVzb3VyY2VVc2FnZRIRCgl3b3JrZXJfaWQYDSABKAki5wIKBFRhc2sSCgoCaWQYASABKAkSDgoGam9iX2lkGAIgASgJEiUKBHNwZWMYAyABKAsyFy5kdGYuY29tbW9uLnYxLlRhc2tTcGVjEicKBXN0YXRlGAQgASgOMhguZHRmLmNvbW1vbi52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgFIAEoDRIRCgl3b3JrZXJfaWQYBiABKAkSFgoOcGVuZGluZ19yZWFzb24YByABKAkSLAoGcmVzdWx0GAggASgLMhwuZHRmLmNvbW1vbi52MS5BdHRlbXB0UmVzdWx0EhUKDWNyZWF0ZWRfYXRfbXMYCSABKAMSFgoOZmluaXNoZWRfYXRfbXMYCiABKAMSFQoNbm90X2JlZm9yZV9tcxgLIAEoAxIdChVwcmVkaWN0ZWRfZHVyYXRpb25fbXMYDCABKA0SEAoId2FybmluZ3MYDSADKAkSEgoKd2FpdGluZ19vbhgOIAMoCSKVAQoKVGFza0NvdW50cxINCgV0b3RhbBgBIAEoDRIPCgdwZW5kaW5nGAIgASgNEg8KB3J1bm5pbmcYAyABKA0SEQoJc3VjY2VlZGVkGAQgASgNEg4KBmZhaWxlZBgFIAEoDRIRCgljYW5jZWxsZWQYBiABKA0SDwoHZXJyb3JlZBgHIAEoDRIPCgdza2lwcGVkGAggASgNIr0CCgNKb2ISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSJgoFc3RhdGUYBCABKA4yFy5kdGYuY29tbW9uLnYxLkpvYlN0YXRlEikKBmNvdW50cxgFIAEoCzIZLmR0Zi5jb21tb24udjEuVGFza0NvdW50cxIXCg9zdWJtaXR0ZWRfYXRfbXMYBiABKAMSFgoOZmluaXNoZWRfYXRfbXMYByABKAMSLgoGbGFiZWxzGAggAygLMh4uZHRmLmNvbW1vbi52MS5Kb2IuTGFiZWxzRW50cnkSDgoGdGVuYW50GAkgASgJEhAKCHdhcm5pbmdzGAogAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTAoETG9hZBITCgtjcHVfcGVyY2VudBgBIAEoARIZChFtZW1vcnlfdXNlZF9ieXRlcxgCIAEoBBIUCgxsb2FkX2F2ZXJhZ2UYAyABKAEi4AMKBldvcmtlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEikKCGhhcmR3YXJlGAMgASgLMhcuZHRmLmNvbW1vbi52MS5IYXJkd2FyZRIxCgZsYWJlbHMYBCADKAsyIS5kdGYuY29tbW9uLnYxLldvcmtlci5MYWJlbHNFbnRyeRIpCgVzdGF0ZRgFIAEoDjIaLmR0Zi5jb21tb24udjEuV29ya2VyU3RhdGUSEAoIY29yZG9uZWQYBiABKAgSEAoIZHJhaW5pbmcYByABKAgSDQoFc2xvdHMYCCABKA0SEgoKZnJlZV9zbG90cxgJIAEoDRIqCgdydW5uaW5nGAogAygLMhkuZHRmLmNvbW1vbi52MS5BdHRlbXB0S2V5EhQKDGxhc3Rfc2Vlbl9tcxgLIAEoAxIhCgRsb2FkGAwgASgLMhMuZHRmLmNvbW1vbi52MS5Mb2FkEhUKDXNlc3Npb25fZXBvY2gYDSABKAQSEQoJaHR0cF9vbmx5GA4gASgIEi4KB2JyZWFrZXIYDyABKAsyHS5kdGYuY29tbW9uLnYxLkNpcmN1aXRCcmVha2VyGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEihQEKDkNpcmN1aXRCcmVha2VyEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAEgASgNEhMKC3F1YXJhbnRpbmVkGAIgASgIEhAKCHVudGlsX21zGAMgASgDEg8KB3Byb2JpbmcYBCABKAgSDQoFdHJpcHMYBSABKA0SDgoGcmVhc29uGAYgASgJKsMBCgpEZXZpY2VLaW5kEhsKF0RFVklDRV9LSU5EX1VOU1BFQ0lGSUVEEAASEwoPREVWSUNFX0tJTkRfQ1BVEAESFAoQREVWSUNFX0tJTkRfQ1VEQRACEhQKEERFVklDRV9LSU5EX1JPQ00QAxITCg9ERVZJQ0VfS0lORF9NUFMQBBITCg9ERVZJQ0VfS0lORF9RTk4QBRIWChJERVZJQ0VfS0lORF9XRUJHUFUQBhIVChFERVZJQ0VfS0lORF9XRUJOThAHKvEBChBTZWxlY3Rvck9wZXJhdG9yEiEKHVNFTEVDVE9SX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASHAoYU0VMRUNUT1JfT1BFUkFUT1JfRVFVQUxTEAESIAocU0VMRUNUT1JfT1BFUkFUT1JfTk9UX0VRVUFMUxACEhgKFFNFTEVDVE9SX09QRVJBVE9SX0lOEAMSHAoYU0VMRUNUT1JfT1BFUkFUT1JfTk9UX0lOEAQSHAoYU0VMRUNUT1JfT1BFUkFUT1JfRVhJU1RTEAUSJAogU0VMRUNUT1JfT1BFUkFUT1JfRE9FU19OT1RfRVhJU1QQBirSAQoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRFX1BFTkRJTkcQARIWChJUQVNLX1NUQVRFX1JVTk5JTkcQAhIYChRUQVNLX1NUQVRFX1NVQ0NFRURFRBADEhUKEVRBU0tfU1RBVEVfRkFJTEVEEAQSGAoUVEFTS19TVEFURV9DQU5DRUxMRUQQBRIWChJUQVNLX1NUQVRFX0VSUk9SRUQQBhIWChJUQVNLX1NUQVRFX1NLSVBQRUQQByqbAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRFX1BFTkRJTkcQARIVChFKT0JfU1RBVEVfUlVOTklORxACEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQAxIUChBKT0JfU1RBVEVfRkFJTEVEEAQSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAFKu0BCg5BdHRlbXB0T3V0Y29tZRIfChtBVFRFTVBUX09VVENPTUVfVU5TUEVDSUZJRUQQABIdChlBVFRFTVBUX09VVENPTUVfU1VDQ0VFREVEEAESGgoWQVRURU1QVF9PVVRDT01FX0ZBSUxFRBACEh0KGUFUVEVNUFRfT1VUQ09NRV9USU1FRF9PVVQQAxIdChlBVFRFTVBUX09VVENPTUVfQ0FOQ0VMTEVEEAQSIAocQVRURU1QVF9PVVRDT01FX1NUQVJUX0ZBSUxFRBAFEh8KG0FUVEVNUFRfT1VUQ09NRV9XT1JLRVJfTE9TVBAGKqgBCg5UZXN0Q2FzZVN0YXR1cxIgChxURVNUX0NBU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXVEVTVF9DQVNFX1NUQVRVU19QQVNTRUQQARIbChdURVNUX0NBU0VfU1RBVFVTX0ZBSUxFRBACEhwKGFRFU1RfQ0FTRV9TVEFUVVNfRVJST1JFRBADEhwKGFRFU1RfQ0FTRV9TVEFUVVNfU0tJUFBFRBAEKnIKC1dvcmtlclN0YXRlEhwKGFdPUktFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1dPUktFUl9TVEFURV9PTkxJTkUQARIVChFXT1JLRVJfU1RBVEVfTE9TVBACEhUKEVdPUktFUl9TVEFURV9MRUZUEANiBnByb3RvMw");
 
 /**
  * One accelerator (or the CPU) on a worker.
@@ -153,6 +153,27 @@ export type Requirements = Message<"dtf.common.v1.Requirements"> & {
    * @generated from field: map<string, string> labels = 7;
    */
   labels: { [key: string]: string };
+
+  /**
+   * Maximum memory per matched accelerator device; zero: no maximum.
+   *
+   * @generated from field: uint64 device_memory_max_bytes = 8;
+   */
+  deviceMemoryMaxBytes: bigint;
+
+  /**
+   * Label selectors the worker must satisfy, all of them.
+   *
+   * @generated from field: repeated dtf.common.v1.LabelSelector selectors = 9;
+   */
+  selectors: LabelSelector[];
+
+  /**
+   * Soft preferences: they rank feasible workers and never exclude one.
+   *
+   * @generated from field: repeated dtf.common.v1.Preference preferences = 10;
+   */
+  preferences: Preference[];
 };
 
 /**
@@ -161,6 +182,114 @@ export type Requirements = Message<"dtf.common.v1.Requirements"> & {
  */
 export const RequirementsSchema: GenMessage<Requirements> = /*@__PURE__*/
   messageDesc(file_dtf_common_v1_common, 2);
+
+/**
+ * One condition on a worker label, e.g. `gpu in (a100, h100)`.
+ *
+ * @generated from message dtf.common.v1.LabelSelector
+ */
+export type LabelSelector = Message<"dtf.common.v1.LabelSelector"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: dtf.common.v1.SelectorOperator operator = 2;
+   */
+  operator: SelectorOperator;
+
+  /**
+   * @generated from field: repeated string values = 3;
+   */
+  values: string[];
+};
+
+/**
+ * Describes the message dtf.common.v1.LabelSelector.
+ * Use `create(LabelSelectorSchema)` to create a new message.
+ */
+export const LabelSelectorSchema: GenMessage<LabelSelector> = /*@__PURE__*/
+  messageDesc(file_dtf_common_v1_common, 3);
+
+/**
+ * A soft preference. A worker that satisfies it gains `weight` in ranking.
+ *
+ * @generated from message dtf.common.v1.Preference
+ */
+export type Preference = Message<"dtf.common.v1.Preference"> & {
+  /**
+   * @generated from field: int32 weight = 1;
+   */
+  weight: number;
+
+  /**
+   * @generated from oneof dtf.common.v1.Preference.kind
+   */
+  kind: {
+    /**
+     * @generated from field: dtf.common.v1.LabelSelector label = 2;
+     */
+    value: LabelSelector;
+    case: "label";
+  } | {
+    /**
+     * @generated from field: dtf.common.v1.DeviceKind device = 3;
+     */
+    value: DeviceKind;
+    case: "device";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message dtf.common.v1.Preference.
+ * Use `create(PreferenceSchema)` to create a new message.
+ */
+export const PreferenceSchema: GenMessage<Preference> = /*@__PURE__*/
+  messageDesc(file_dtf_common_v1_common, 4);
+
+/**
+ * When and how often a task is tried again.
+ *
+ * @generated from message dtf.common.v1.RetryPolicy
+ */
+export type RetryPolicy = Message<"dtf.common.v1.RetryPolicy"> & {
+  /**
+   * Delay before the first retry; zero means 1000.
+   *
+   * @generated from field: uint32 initial_backoff_ms = 1;
+   */
+  initialBackoffMs: number;
+
+  /**
+   * Growth of the delay per retry; zero means 2.
+   *
+   * @generated from field: double multiplier = 2;
+   */
+  multiplier: number;
+
+  /**
+   * Longest delay; zero means 60000.
+   *
+   * @generated from field: uint32 max_backoff_ms = 3;
+   */
+  maxBackoffMs: number;
+
+  /**
+   * Retry test failures (a non-zero exit) too, within `retries`. Off by
+   * default: a failing test is reported, not hidden by a second run.
+   *
+   * @generated from field: bool on_test_failure = 4;
+   */
+  onTestFailure: boolean;
+};
+
+/**
+ * Describes the message dtf.common.v1.RetryPolicy.
+ * Use `create(RetryPolicySchema)` to create a new message.
+ */
+export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
+  messageDesc(file_dtf_common_v1_common, 5);
 
 /**
  * How to run one task.
@@ -207,7 +336,9 @@ export type TaskSpec = Message<"dtf.common.v1.TaskSpec"> & {
   timeoutMs: number;
 
   /**
-   * Extra attempts after an infrastructure failure or a failed run.
+   * Extra attempts after a timeout or a start failure, and after a test
+   * failure when retry.on_test_failure is set. A lost worker is always
+   * retried (a bounded number of times) without using this budget.
    *
    * @generated from field: uint32 retries = 7;
    */
@@ -229,6 +360,32 @@ export type TaskSpec = Message<"dtf.common.v1.TaskSpec"> & {
    * @generated from field: map<string, string> tags = 10;
    */
   tags: { [key: string]: string };
+
+  /**
+   * Names of tasks of the same job that must succeed before this one starts.
+   *
+   * @generated from field: repeated string depends_on = 11;
+   */
+  dependsOn: string[];
+
+  /**
+   * The time (Unix ms) by which the task should have finished; zero: none.
+   *
+   * @generated from field: int64 deadline_ms = 12;
+   */
+  deadlineMs: bigint;
+
+  /**
+   * @generated from field: dtf.common.v1.RetryPolicy retry = 13;
+   */
+  retry?: RetryPolicy | undefined;
+
+  /**
+   * The expected run time, used until history predicts one; zero: unknown.
+   *
+   * @generated from field: uint32 expected_duration_ms = 14;
+   */
+  expectedDurationMs: number;
 };
 
 /**
@@ -236,7 +393,7 @@ export type TaskSpec = Message<"dtf.common.v1.TaskSpec"> & {
  * Use `create(TaskSpecSchema)` to create a new message.
  */
 export const TaskSpecSchema: GenMessage<TaskSpec> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 3);
+  messageDesc(file_dtf_common_v1_common, 6);
 
 /**
  * Identifies one attempt of one task; attempts count from 1.
@@ -260,7 +417,7 @@ export type AttemptKey = Message<"dtf.common.v1.AttemptKey"> & {
  * Use `create(AttemptKeySchema)` to create a new message.
  */
 export const AttemptKeySchema: GenMessage<AttemptKey> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 4);
+  messageDesc(file_dtf_common_v1_common, 7);
 
 /**
  * One test case read from the task's junit.xml.
@@ -304,7 +461,7 @@ export type TestCase = Message<"dtf.common.v1.TestCase"> & {
  * Use `create(TestCaseSchema)` to create a new message.
  */
 export const TestCaseSchema: GenMessage<TestCase> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 5);
+  messageDesc(file_dtf_common_v1_common, 8);
 
 /**
  * One benchmark figure read from the task's metrics.json.
@@ -333,7 +490,7 @@ export type Metric = Message<"dtf.common.v1.Metric"> & {
  * Use `create(MetricSchema)` to create a new message.
  */
 export const MetricSchema: GenMessage<Metric> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 6);
+  messageDesc(file_dtf_common_v1_common, 9);
 
 /**
  * Peak resource use of an attempt's process tree.
@@ -357,7 +514,7 @@ export type ResourceUsage = Message<"dtf.common.v1.ResourceUsage"> & {
  * Use `create(ResourceUsageSchema)` to create a new message.
  */
 export const ResourceUsageSchema: GenMessage<ResourceUsage> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 7);
+  messageDesc(file_dtf_common_v1_common, 10);
 
 /**
  * The outcome of one attempt, as reported by the worker that ran it.
@@ -440,7 +597,7 @@ export type AttemptResult = Message<"dtf.common.v1.AttemptResult"> & {
  * Use `create(AttemptResultSchema)` to create a new message.
  */
 export const AttemptResultSchema: GenMessage<AttemptResult> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 8);
+  messageDesc(file_dtf_common_v1_common, 11);
 
 /**
  * A task as the coordinator holds it.
@@ -505,6 +662,34 @@ export type Task = Message<"dtf.common.v1.Task"> & {
    * @generated from field: int64 finished_at_ms = 10;
    */
   finishedAtMs: bigint;
+
+  /**
+   * The earliest time (Unix ms) the next attempt may start: retry backoff.
+   *
+   * @generated from field: int64 not_before_ms = 11;
+   */
+  notBeforeMs: bigint;
+
+  /**
+   * The run time the scheduler predicts, from history or the spec; zero: unknown.
+   *
+   * @generated from field: uint32 predicted_duration_ms = 12;
+   */
+  predictedDurationMs: number;
+
+  /**
+   * Warnings, e.g. a deadline that can no longer be met.
+   *
+   * @generated from field: repeated string warnings = 13;
+   */
+  warnings: string[];
+
+  /**
+   * Dependencies (task ids) that have not succeeded yet.
+   *
+   * @generated from field: repeated string waiting_on = 14;
+   */
+  waitingOn: string[];
 };
 
 /**
@@ -512,7 +697,7 @@ export type Task = Message<"dtf.common.v1.Task"> & {
  * Use `create(TaskSchema)` to create a new message.
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 9);
+  messageDesc(file_dtf_common_v1_common, 12);
 
 /**
  * Task counts of a job by state.
@@ -554,6 +739,11 @@ export type TaskCounts = Message<"dtf.common.v1.TaskCounts"> & {
    * @generated from field: uint32 errored = 7;
    */
   errored: number;
+
+  /**
+   * @generated from field: uint32 skipped = 8;
+   */
+  skipped: number;
 };
 
 /**
@@ -561,7 +751,7 @@ export type TaskCounts = Message<"dtf.common.v1.TaskCounts"> & {
  * Use `create(TaskCountsSchema)` to create a new message.
  */
 export const TaskCountsSchema: GenMessage<TaskCounts> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 10);
+  messageDesc(file_dtf_common_v1_common, 13);
 
 /**
  * A job: a set of tasks submitted together.
@@ -608,6 +798,20 @@ export type Job = Message<"dtf.common.v1.Job"> & {
    * @generated from field: map<string, string> labels = 8;
    */
   labels: { [key: string]: string };
+
+  /**
+   * Who the job belongs to, for fair sharing and queue bounds; empty: "default".
+   *
+   * @generated from field: string tenant = 9;
+   */
+  tenant: string;
+
+  /**
+   * Warnings about its tasks, e.g. deadlines that can no longer be met.
+   *
+   * @generated from field: repeated string warnings = 10;
+   */
+  warnings: string[];
 };
 
 /**
@@ -615,7 +819,7 @@ export type Job = Message<"dtf.common.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 11);
+  messageDesc(file_dtf_common_v1_common, 14);
 
 /**
  * Load figures a worker reports with its heartbeat.
@@ -644,7 +848,7 @@ export type Load = Message<"dtf.common.v1.Load"> & {
  * Use `create(LoadSchema)` to create a new message.
  */
 export const LoadSchema: GenMessage<Load> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 12);
+  messageDesc(file_dtf_common_v1_common, 15);
 
 /**
  * A worker as the registry sees it.
@@ -725,6 +929,11 @@ export type Worker = Message<"dtf.common.v1.Worker"> & {
    * @generated from field: bool http_only = 14;
    */
   httpOnly: boolean;
+
+  /**
+   * @generated from field: dtf.common.v1.CircuitBreaker breaker = 15;
+   */
+  breaker?: CircuitBreaker | undefined;
 };
 
 /**
@@ -732,7 +941,60 @@ export type Worker = Message<"dtf.common.v1.Worker"> & {
  * Use `create(WorkerSchema)` to create a new message.
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
-  messageDesc(file_dtf_common_v1_common, 13);
+  messageDesc(file_dtf_common_v1_common, 16);
+
+/**
+ * A worker's circuit breaker: after consecutive infrastructure failures
+ * (lost, timed out, failed to start) it is quarantined, then probed.
+ *
+ * @generated from message dtf.common.v1.CircuitBreaker
+ */
+export type CircuitBreaker = Message<"dtf.common.v1.CircuitBreaker"> & {
+  /**
+   * Infrastructure failures since the last attempt that ran to an end.
+   *
+   * @generated from field: uint32 consecutive_failures = 1;
+   */
+  consecutiveFailures: number;
+
+  /**
+   * Quarantined: it gets no work until `until_ms`, then one probe task.
+   *
+   * @generated from field: bool quarantined = 2;
+   */
+  quarantined: boolean;
+
+  /**
+   * @generated from field: int64 until_ms = 3;
+   */
+  untilMs: bigint;
+
+  /**
+   * A probe task is running; its outcome restores or re-quarantines.
+   *
+   * @generated from field: bool probing = 4;
+   */
+  probing: boolean;
+
+  /**
+   * How many times it has been quarantined since it was last cleared.
+   *
+   * @generated from field: uint32 trips = 5;
+   */
+  trips: number;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message dtf.common.v1.CircuitBreaker.
+ * Use `create(CircuitBreakerSchema)` to create a new message.
+ */
+export const CircuitBreakerSchema: GenMessage<CircuitBreaker> = /*@__PURE__*/
+  messageDesc(file_dtf_common_v1_common, 17);
 
 /**
  * A kind of compute device a task can ask for.
@@ -788,6 +1050,66 @@ export const DeviceKindSchema: GenEnum<DeviceKind> = /*@__PURE__*/
   enumDesc(file_dtf_common_v1_common, 0);
 
 /**
+ * How a label selector compares a worker's label.
+ *
+ * @generated from enum dtf.common.v1.SelectorOperator
+ */
+export enum SelectorOperator {
+  /**
+   * @generated from enum value: SELECTOR_OPERATOR_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The label equals the one value.
+   *
+   * @generated from enum value: SELECTOR_OPERATOR_EQUALS = 1;
+   */
+  EQUALS = 1,
+
+  /**
+   * The label is absent or differs from the one value.
+   *
+   * @generated from enum value: SELECTOR_OPERATOR_NOT_EQUALS = 2;
+   */
+  NOT_EQUALS = 2,
+
+  /**
+   * The label is one of the values.
+   *
+   * @generated from enum value: SELECTOR_OPERATOR_IN = 3;
+   */
+  IN = 3,
+
+  /**
+   * The label is absent or none of the values.
+   *
+   * @generated from enum value: SELECTOR_OPERATOR_NOT_IN = 4;
+   */
+  NOT_IN = 4,
+
+  /**
+   * The label is present, with any value.
+   *
+   * @generated from enum value: SELECTOR_OPERATOR_EXISTS = 5;
+   */
+  EXISTS = 5,
+
+  /**
+   * The label is absent.
+   *
+   * @generated from enum value: SELECTOR_OPERATOR_DOES_NOT_EXIST = 6;
+   */
+  DOES_NOT_EXIST = 6,
+}
+
+/**
+ * Describes the enum dtf.common.v1.SelectorOperator.
+ */
+export const SelectorOperatorSchema: GenEnum<SelectorOperator> = /*@__PURE__*/
+  enumDesc(file_dtf_common_v1_common, 1);
+
+/**
  * Where a task is in its life.
  *
  * @generated from enum dtf.common.v1.TaskState
@@ -827,13 +1149,20 @@ export enum TaskState {
    * @generated from enum value: TASK_STATE_ERRORED = 6;
    */
   ERRORED = 6,
+
+  /**
+   * Never run, because a task it depends on did not succeed.
+   *
+   * @generated from enum value: TASK_STATE_SKIPPED = 7;
+   */
+  SKIPPED = 7,
 }
 
 /**
  * Describes the enum dtf.common.v1.TaskState.
  */
 export const TaskStateSchema: GenEnum<TaskState> = /*@__PURE__*/
-  enumDesc(file_dtf_common_v1_common, 1);
+  enumDesc(file_dtf_common_v1_common, 2);
 
 /**
  * Where a job is in its life, derived from its tasks.
@@ -876,7 +1205,7 @@ export enum JobState {
  * Describes the enum dtf.common.v1.JobState.
  */
 export const JobStateSchema: GenEnum<JobState> = /*@__PURE__*/
-  enumDesc(file_dtf_common_v1_common, 2);
+  enumDesc(file_dtf_common_v1_common, 3);
 
 /**
  * How one attempt ended.
@@ -930,7 +1259,7 @@ export enum AttemptOutcome {
  * Describes the enum dtf.common.v1.AttemptOutcome.
  */
 export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
-  enumDesc(file_dtf_common_v1_common, 3);
+  enumDesc(file_dtf_common_v1_common, 4);
 
 /**
  * @generated from enum dtf.common.v1.TestCaseStatus
@@ -966,7 +1295,7 @@ export enum TestCaseStatus {
  * Describes the enum dtf.common.v1.TestCaseStatus.
  */
 export const TestCaseStatusSchema: GenEnum<TestCaseStatus> = /*@__PURE__*/
-  enumDesc(file_dtf_common_v1_common, 4);
+  enumDesc(file_dtf_common_v1_common, 5);
 
 /**
  * @generated from enum dtf.common.v1.WorkerState
@@ -997,5 +1326,5 @@ export enum WorkerState {
  * Describes the enum dtf.common.v1.WorkerState.
  */
 export const WorkerStateSchema: GenEnum<WorkerState> = /*@__PURE__*/
-  enumDesc(file_dtf_common_v1_common, 5);
+  enumDesc(file_dtf_common_v1_common, 6);
 

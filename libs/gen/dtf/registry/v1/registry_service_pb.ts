@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtf/registry/v1/registry_service.proto.
  */
 export const file_dtf_registry_v1_registry_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZkdGYvcmVnaXN0cnkvdjEvcmVnaXN0cnlfc2VydmljZS5wcm90bxIPZHRmLnJlZ2lzdHJ5LnYxIioKEkxpc3RXb3JrZXJzUmVxdWVzdBIUCgxpbmNsdWRlX2dvbmUYASABKAgiPQoTTGlzdFdvcmtlcnNSZXNwb25zZRImCgd3b3JrZXJzGAEgAygLMhUuZHRmLmNvbW1vbi52MS5Xb3JrZXIiJQoQR2V0V29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkiOgoRR2V0V29ya2VyUmVzcG9uc2USJQoGd29ya2VyGAEgASgLMhUuZHRmLmNvbW1vbi52MS5Xb3JrZXIiOgoTQ29yZG9uV29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSEAoIY29yZG9uZWQYAiABKAgiPQoUQ29yZG9uV29ya2VyUmVzcG9uc2USJQoGd29ya2VyGAEgASgLMhUuZHRmLmNvbW1vbi52MS5Xb3JrZXIiJwoSRHJhaW5Xb3JrZXJSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCSI8ChNEcmFpbldvcmtlclJlc3BvbnNlEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyIuUBChVSZWdpc3RlcldvcmtlclJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSKQoIaGFyZHdhcmUYAyABKAsyFy5kdGYuY29tbW9uLnYxLkhhcmR3YXJlEkIKBmxhYmVscxgEIAMoCzIyLmR0Zi5yZWdpc3RyeS52MS5SZWdpc3RlcldvcmtlclJlcXVlc3QuTGFiZWxzRW50cnkSDQoFc2xvdHMYBSABKA0aLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeChZSZWdpc3RlcldvcmtlclJlc3BvbnNlEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoDSLAAQoZUmVwb3J0V29ya2VyU3RhdHVzUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSIQoEbG9hZBgCIAEoCzITLmR0Zi5jb21tb24udjEuTG9hZBISCgpmcmVlX3Nsb3RzGAMgASgNEioKB3J1bm5pbmcYBCADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSLQoHcmVzdWx0cxgFIAMoCzIcLmR0Zi5jb21tb24udjEuQXR0ZW1wdFJlc3VsdCLdAQoaUmVwb3J0V29ya2VyU3RhdHVzUmVzcG9uc2USLgoLYXNzaWdubWVudHMYASADKAsyGS5kdGYud29ya2VyLnYxLkFzc2lnbm1lbnQSKAoFYWNrZWQYAiADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSKwoIcmVqZWN0ZWQYAyADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSKQoGY2FuY2VsGAQgAygLMhkuZHRmLmNvbW1vbi52MS5BdHRlbXB0S2V5Eg0KBWRyYWluGAUgASgIMsgECg9SZWdpc3RyeVNlcnZpY2USWAoLTGlzdFdvcmtlcnMSIy5kdGYucmVnaXN0cnkudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiQuZHRmLnJlZ2lzdHJ5LnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUgoJR2V0V29ya2VyEiEuZHRmLnJlZ2lzdHJ5LnYxLkdldFdvcmtlclJlcXVlc3QaIi5kdGYucmVnaXN0cnkudjEuR2V0V29ya2VyUmVzcG9uc2USWwoMQ29yZG9uV29ya2VyEiQuZHRmLnJlZ2lzdHJ5LnYxLkNvcmRvbldvcmtlclJlcXVlc3QaJS5kdGYucmVnaXN0cnkudjEuQ29yZG9uV29ya2VyUmVzcG9uc2USWAoLRHJhaW5Xb3JrZXISIy5kdGYucmVnaXN0cnkudjEuRHJhaW5Xb3JrZXJSZXF1ZXN0GiQuZHRmLnJlZ2lzdHJ5LnYxLkRyYWluV29ya2VyUmVzcG9uc2USYQoOUmVnaXN0ZXJXb3JrZXISJi5kdGYucmVnaXN0cnkudjEuUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0GicuZHRmLnJlZ2lzdHJ5LnYxLlJlZ2lzdGVyV29ya2VyUmVzcG9uc2USbQoSUmVwb3J0V29ya2VyU3RhdHVzEiouZHRmLnJlZ2lzdHJ5LnYxLlJlcG9ydFdvcmtlclN0YXR1c1JlcXVlc3QaKy5kdGYucmVnaXN0cnkudjEuUmVwb3J0V29ya2VyU3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_dtf_common_v1_common, file_dtf_worker_v1_worker_service]);
+  fileDesc("CiZkdGYvcmVnaXN0cnkvdjEvcmVnaXN0cnlfc2VydmljZS5wcm90bxIPZHRmLnJlZ2lzdHJ5LnYxIioKEkxpc3RXb3JrZXJzUmVxdWVzdBIUCgxpbmNsdWRlX2dvbmUYASABKAgiPQoTTGlzdFdvcmtlcnNSZXNwb25zZRImCgd3b3JrZXJzGAEgAygLMhUuZHRmLmNvbW1vbi52MS5Xb3JrZXIiJQoQR2V0V29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkiOgoRR2V0V29ya2VyUmVzcG9uc2USJQoGd29ya2VyGAEgASgLMhUuZHRmLmNvbW1vbi52MS5Xb3JrZXIiOgoTQ29yZG9uV29ya2VyUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSEAoIY29yZG9uZWQYAiABKAgiPQoUQ29yZG9uV29ya2VyUmVzcG9uc2USJQoGd29ya2VyGAEgASgLMhUuZHRmLmNvbW1vbi52MS5Xb3JrZXIiJwoSRHJhaW5Xb3JrZXJSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCSI8ChNEcmFpbldvcmtlclJlc3BvbnNlEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyIisKFkNsZWFyUXVhcmFudGluZVJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJIkAKF0NsZWFyUXVhcmFudGluZVJlc3BvbnNlEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyIuUBChVSZWdpc3RlcldvcmtlclJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSKQoIaGFyZHdhcmUYAyABKAsyFy5kdGYuY29tbW9uLnYxLkhhcmR3YXJlEkIKBmxhYmVscxgEIAMoCzIyLmR0Zi5yZWdpc3RyeS52MS5SZWdpc3RlcldvcmtlclJlcXVlc3QuTGFiZWxzRW50cnkSDQoFc2xvdHMYBSABKA0aLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeChZSZWdpc3RlcldvcmtlclJlc3BvbnNlEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoDSLAAQoZUmVwb3J0V29ya2VyU3RhdHVzUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSIQoEbG9hZBgCIAEoCzITLmR0Zi5jb21tb24udjEuTG9hZBISCgpmcmVlX3Nsb3RzGAMgASgNEioKB3J1bm5pbmcYBCADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSLQoHcmVzdWx0cxgFIAMoCzIcLmR0Zi5jb21tb24udjEuQXR0ZW1wdFJlc3VsdCLdAQoaUmVwb3J0V29ya2VyU3RhdHVzUmVzcG9uc2USLgoLYXNzaWdubWVudHMYASADKAsyGS5kdGYud29ya2VyLnYxLkFzc2lnbm1lbnQSKAoFYWNrZWQYAiADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSKwoIcmVqZWN0ZWQYAyADKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSKQoGY2FuY2VsGAQgAygLMhkuZHRmLmNvbW1vbi52MS5BdHRlbXB0S2V5Eg0KBWRyYWluGAUgASgIMq4FCg9SZWdpc3RyeVNlcnZpY2USWAoLTGlzdFdvcmtlcnMSIy5kdGYucmVnaXN0cnkudjEuTGlzdFdvcmtlcnNSZXF1ZXN0GiQuZHRmLnJlZ2lzdHJ5LnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USUgoJR2V0V29ya2VyEiEuZHRmLnJlZ2lzdHJ5LnYxLkdldFdvcmtlclJlcXVlc3QaIi5kdGYucmVnaXN0cnkudjEuR2V0V29ya2VyUmVzcG9uc2USWwoMQ29yZG9uV29ya2VyEiQuZHRmLnJlZ2lzdHJ5LnYxLkNvcmRvbldvcmtlclJlcXVlc3QaJS5kdGYucmVnaXN0cnkudjEuQ29yZG9uV29ya2VyUmVzcG9uc2USWAoLRHJhaW5Xb3JrZXISIy5kdGYucmVnaXN0cnkudjEuRHJhaW5Xb3JrZXJSZXF1ZXN0GiQuZHRmLnJlZ2lzdHJ5LnYxLkRyYWluV29ya2VyUmVzcG9uc2USZAoPQ2xlYXJRdWFyYW50aW5lEicuZHRmLnJlZ2lzdHJ5LnYxLkNsZWFyUXVhcmFudGluZVJlcXVlc3QaKC5kdGYucmVnaXN0cnkudjEuQ2xlYXJRdWFyYW50aW5lUmVzcG9uc2USYQoOUmVnaXN0ZXJXb3JrZXISJi5kdGYucmVnaXN0cnkudjEuUmVnaXN0ZXJXb3JrZXJSZXF1ZXN0GicuZHRmLnJlZ2lzdHJ5LnYxLlJlZ2lzdGVyV29ya2VyUmVzcG9uc2USbQoSUmVwb3J0V29ya2VyU3RhdHVzEiouZHRmLnJlZ2lzdHJ5LnYxLlJlcG9ydFdvcmtlclN0YXR1c1JlcXVlc3QaKy5kdGYucmVnaXN0cnkudjEuUmVwb3J0V29ya2VyU3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_dtf_common_v1_common, file_dtf_worker_v1_worker_service]);
 
 /**
  * @generated from message dtf.registry.v1.ListWorkersRequest
@@ -164,6 +164,40 @@ export const DrainWorkerResponseSchema: GenMessage<DrainWorkerResponse> = /*@__P
   messageDesc(file_dtf_registry_v1_registry_service, 7);
 
 /**
+ * @generated from message dtf.registry.v1.ClearQuarantineRequest
+ */
+export type ClearQuarantineRequest = Message<"dtf.registry.v1.ClearQuarantineRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+};
+
+/**
+ * Describes the message dtf.registry.v1.ClearQuarantineRequest.
+ * Use `create(ClearQuarantineRequestSchema)` to create a new message.
+ */
+export const ClearQuarantineRequestSchema: GenMessage<ClearQuarantineRequest> = /*@__PURE__*/
+  messageDesc(file_dtf_registry_v1_registry_service, 8);
+
+/**
+ * @generated from message dtf.registry.v1.ClearQuarantineResponse
+ */
+export type ClearQuarantineResponse = Message<"dtf.registry.v1.ClearQuarantineResponse"> & {
+  /**
+   * @generated from field: dtf.common.v1.Worker worker = 1;
+   */
+  worker?: Worker | undefined;
+};
+
+/**
+ * Describes the message dtf.registry.v1.ClearQuarantineResponse.
+ * Use `create(ClearQuarantineResponseSchema)` to create a new message.
+ */
+export const ClearQuarantineResponseSchema: GenMessage<ClearQuarantineResponse> = /*@__PURE__*/
+  messageDesc(file_dtf_registry_v1_registry_service, 9);
+
+/**
  * @generated from message dtf.registry.v1.RegisterWorkerRequest
  */
 export type RegisterWorkerRequest = Message<"dtf.registry.v1.RegisterWorkerRequest"> & {
@@ -200,7 +234,7 @@ export type RegisterWorkerRequest = Message<"dtf.registry.v1.RegisterWorkerReque
  * Use `create(RegisterWorkerRequestSchema)` to create a new message.
  */
 export const RegisterWorkerRequestSchema: GenMessage<RegisterWorkerRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_registry_v1_registry_service, 8);
+  messageDesc(file_dtf_registry_v1_registry_service, 10);
 
 /**
  * @generated from message dtf.registry.v1.RegisterWorkerResponse
@@ -222,7 +256,7 @@ export type RegisterWorkerResponse = Message<"dtf.registry.v1.RegisterWorkerResp
  * Use `create(RegisterWorkerResponseSchema)` to create a new message.
  */
 export const RegisterWorkerResponseSchema: GenMessage<RegisterWorkerResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_registry_v1_registry_service, 9);
+  messageDesc(file_dtf_registry_v1_registry_service, 11);
 
 /**
  * @generated from message dtf.registry.v1.ReportWorkerStatusRequest
@@ -261,7 +295,7 @@ export type ReportWorkerStatusRequest = Message<"dtf.registry.v1.ReportWorkerSta
  * Use `create(ReportWorkerStatusRequestSchema)` to create a new message.
  */
 export const ReportWorkerStatusRequestSchema: GenMessage<ReportWorkerStatusRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_registry_v1_registry_service, 10);
+  messageDesc(file_dtf_registry_v1_registry_service, 12);
 
 /**
  * @generated from message dtf.registry.v1.ReportWorkerStatusResponse
@@ -302,7 +336,7 @@ export type ReportWorkerStatusResponse = Message<"dtf.registry.v1.ReportWorkerSt
  * Use `create(ReportWorkerStatusResponseSchema)` to create a new message.
  */
 export const ReportWorkerStatusResponseSchema: GenMessage<ReportWorkerStatusResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_registry_v1_registry_service, 11);
+  messageDesc(file_dtf_registry_v1_registry_service, 13);
 
 /**
  * RegistryService lists and steers workers.
@@ -345,6 +379,16 @@ export const RegistryService: GenService<{
     methodKind: "unary";
     input: typeof DrainWorkerRequestSchema;
     output: typeof DrainWorkerResponseSchema;
+  },
+  /**
+   * Lifts a worker's quarantine and resets its circuit breaker.
+   *
+   * @generated from rpc dtf.registry.v1.RegistryService.ClearQuarantine
+   */
+  clearQuarantine: {
+    methodKind: "unary";
+    input: typeof ClearQuarantineRequestSchema;
+    output: typeof ClearQuarantineResponseSchema;
   },
   /**
    * Registers a worker that talks plain HTTP instead of holding a stream.

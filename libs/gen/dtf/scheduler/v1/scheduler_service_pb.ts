@@ -4,8 +4,8 @@
 
 // Submitting and following jobs.
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Job, Task, TaskSpec, TaskState } from "../../common/v1/common_pb";
 import { file_dtf_common_v1_common } from "../../common/v1/common_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtf/scheduler/v1/scheduler_service.proto.
  */
 export const file_dtf_scheduler_v1_scheduler_service: GenFile = /*@__PURE__*/
-  fileDesc("CihkdGYvc2NoZWR1bGVyL3YxL3NjaGVkdWxlcl9zZXJ2aWNlLnByb3RvEhBkdGYuc2NoZWR1bGVyLnYxItABChBTdWJtaXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEiYKBXRhc2tzGAMgAygLMhcuZHRmLmNvbW1vbi52MS5UYXNrU3BlYxI+CgZsYWJlbHMYBCADKAsyLi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChFTdWJtaXRKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5kdGYuY29tbW9uLnYxLkpvYhIQCgh0YXNrX2lkcxgCIAMoCRIRCglkdXBsaWNhdGUYAyABKAgiHwoNR2V0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2IiOAoPTGlzdEpvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIk0KEExpc3RKb2JzUmVzcG9uc2USIAoEam9icxgBIAMoCzISLmR0Zi5jb21tb24udjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5kdGYuY29tbW9uLnYxLkpvYiIhCg5HZXRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjQKD0dldFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZHRmLmNvbW1vbi52MS5UYXNrInIKEExpc3RUYXNrc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEicKBXN0YXRlGAIgASgOMhguZHRmLmNvbW1vbi52MS5UYXNrU3RhdGUSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkiUAoRTGlzdFRhc2tzUmVzcG9uc2USIgoFdGFza3MYASADKAsyEy5kdGYuY29tbW9uLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKEUNhbmNlbFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5kdGYuY29tbW9uLnYxLlRhc2siIQoPV2F0Y2hKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJXChBXYXRjaEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLmR0Zi5jb21tb24udjEuSm9iEiIKBXRhc2tzGAIgAygLMhMuZHRmLmNvbW1vbi52MS5UYXNrIhIKEEdldFN0YXR1c1JlcXVlc3QijgIKEUdldFN0YXR1c1Jlc3BvbnNlEhYKDndvcmtlcnNfb25saW5lGAEgASgNEhUKDXdvcmtlcnNfdG90YWwYAiABKA0SFQoNdGFza3NfcGVuZGluZxgDIAEoDRIVCg10YXNrc19ydW5uaW5nGAQgASgNEhMKC2pvYnNfYWN0aXZlGAUgASgNEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSHgoWc3RhbGVfcmVzdWx0c19yZWplY3RlZBgHIAEoBBIMCgRyb2xlGAggASgJEg8KB3ZlcnNpb24YCSABKAkSEQoJdXB0aW1lX21zGAogASgDEh4KFnN0YWxlX3VwZGF0ZXNfcmVqZWN0ZWQYCyABKAQyiAYKEFNjaGVkdWxlclNlcnZpY2USVAoJU3VibWl0Sm9iEiIuZHRmLnNjaGVkdWxlci52MS5TdWJtaXRKb2JSZXF1ZXN0GiMuZHRmLnNjaGVkdWxlci52MS5TdWJtaXRKb2JSZXNwb25zZRJLCgZHZXRKb2ISHy5kdGYuc2NoZWR1bGVyLnYxLkdldEpvYlJlcXVlc3QaIC5kdGYuc2NoZWR1bGVyLnYxLkdldEpvYlJlc3BvbnNlElEKCExpc3RKb2JzEiEuZHRmLnNjaGVkdWxlci52MS5MaXN0Sm9ic1JlcXVlc3QaIi5kdGYuc2NoZWR1bGVyLnYxLkxpc3RKb2JzUmVzcG9uc2USVAoJQ2FuY2VsSm9iEiIuZHRmLnNjaGVkdWxlci52MS5DYW5jZWxKb2JSZXF1ZXN0GiMuZHRmLnNjaGVkdWxlci52MS5DYW5jZWxKb2JSZXNwb25zZRJOCgdHZXRUYXNrEiAuZHRmLnNjaGVkdWxlci52MS5HZXRUYXNrUmVxdWVzdBohLmR0Zi5zY2hlZHVsZXIudjEuR2V0VGFza1Jlc3BvbnNlElQKCUxpc3RUYXNrcxIiLmR0Zi5zY2hlZHVsZXIudjEuTGlzdFRhc2tzUmVxdWVzdBojLmR0Zi5zY2hlZHVsZXIudjEuTGlzdFRhc2tzUmVzcG9uc2USVwoKQ2FuY2VsVGFzaxIjLmR0Zi5zY2hlZHVsZXIudjEuQ2FuY2VsVGFza1JlcXVlc3QaJC5kdGYuc2NoZWR1bGVyLnYxLkNhbmNlbFRhc2tSZXNwb25zZRJTCghXYXRjaEpvYhIhLmR0Zi5zY2hlZHVsZXIudjEuV2F0Y2hKb2JSZXF1ZXN0GiIuZHRmLnNjaGVkdWxlci52MS5XYXRjaEpvYlJlc3BvbnNlMAESVAoJR2V0U3RhdHVzEiIuZHRmLnNjaGVkdWxlci52MS5HZXRTdGF0dXNSZXF1ZXN0GiMuZHRmLnNjaGVkdWxlci52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_dtf_common_v1_common]);
+  fileDesc("CihkdGYvc2NoZWR1bGVyL3YxL3NjaGVkdWxlcl9zZXJ2aWNlLnByb3RvEhBkdGYuc2NoZWR1bGVyLnYxIuABChBTdWJtaXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEiYKBXRhc2tzGAMgAygLMhcuZHRmLmNvbW1vbi52MS5UYXNrU3BlYxI+CgZsYWJlbHMYBCADKAsyLi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QuTGFiZWxzRW50cnkSDgoGdGVuYW50GAUgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWQoRU3VibWl0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2ISEAoIdGFza19pZHMYAiADKAkSEQoJZHVwbGljYXRlGAMgASgIIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjEKDkdldEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLmR0Zi5jb21tb24udjEuSm9iIjgKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5kdGYuY29tbW9uLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiNAoRQ2FuY2VsSm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2IiIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI0Cg9HZXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmR0Zi5jb21tb24udjEuVGFzayJyChBMaXN0VGFza3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmR0Zi5jb21tb24udjEuVGFza1N0YXRlEhEKCXBhZ2Vfc2l6ZRgDIAEoDRISCgpwYWdlX3Rva2VuGAQgASgJIlAKEUxpc3RUYXNrc1Jlc3BvbnNlEiIKBXRhc2tzGAEgAygLMhMuZHRmLmNvbW1vbi52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIkChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjcKEkNhbmNlbFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZHRmLmNvbW1vbi52MS5UYXNrIiEKD1dhdGNoSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiVwoQV2F0Y2hKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5kdGYuY29tbW9uLnYxLkpvYhIiCgV0YXNrcxgCIAMoCzITLmR0Zi5jb21tb24udjEuVGFzayISChBHZXRTdGF0dXNSZXF1ZXN0IsUCChFHZXRTdGF0dXNSZXNwb25zZRIWCg53b3JrZXJzX29ubGluZRgBIAEoDRIVCg13b3JrZXJzX3RvdGFsGAIgASgNEhUKDXRhc2tzX3BlbmRpbmcYAyABKA0SFQoNdGFza3NfcnVubmluZxgEIAEoDRITCgtqb2JzX2FjdGl2ZRgFIAEoDRIVCg1hcHBsaWVkX2luZGV4GAYgASgEEh4KFnN0YWxlX3Jlc3VsdHNfcmVqZWN0ZWQYByABKAQSDAoEcm9sZRgIIAEoCRIPCgd2ZXJzaW9uGAkgASgJEhEKCXVwdGltZV9tcxgKIAEoAxIeChZzdGFsZV91cGRhdGVzX3JlamVjdGVkGAsgASgEEhsKE3dvcmtlcnNfcXVhcmFudGluZWQYDCABKA0SGAoQc3VibWlzc2lvbnNfc2hlZBgNIAEoBCIlChJFeHBsYWluVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSJzCg1Xb3JrZXJWZXJkaWN0EhEKCXdvcmtlcl9pZBgBIAEoCRITCgt3b3JrZXJfbmFtZRgCIAEoCRIqCgd2ZXJkaWN0GAMgASgOMhkuZHRmLnNjaGVkdWxlci52MS5WZXJkaWN0Eg4KBnJlYXNvbhgEIAEoCSLBAQoTRXhwbGFpblRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZHRmLmNvbW1vbi52MS5UYXNrEg8KB3N1bW1hcnkYAiABKAkSFgoOcXVldWVfcG9zaXRpb24YAyABKA0SFAoMcXVldWVfbGVuZ3RoGAQgASgNEhYKDm5ldmVyX3J1bm5hYmxlGAUgASgIEjAKB3dvcmtlcnMYBiADKAsyHy5kdGYuc2NoZWR1bGVyLnYxLldvcmtlclZlcmRpY3QqlgIKB1ZlcmRpY3QSFwoTVkVSRElDVF9VTlNQRUNJRklFRBAAEhAKDFZFUkRJQ1RfQUJMRRABEhAKDFZFUkRJQ1RfQlVTWRACEhoKFlZFUkRJQ1RfTUlTU0lOR19ERVZJQ0UQAxIfChtWRVJESUNUX0lOU1VGRklDSUVOVF9NRU1PUlkQBBIcChhWRVJESUNUX0lOU1VGRklDSUVOVF9DUFUQBRIaChZWRVJESUNUX0xBQkVMX01JU01BVENIEAYSFwoTVkVSRElDVF9RVUFSQU5USU5FRBAHEhQKEFZFUkRJQ1RfQ09SRE9ORUQQCBIUChBWRVJESUNUX0RSQUlOSU5HEAkSEgoOVkVSRElDVF9QTFVHSU4QCjLkBgoQU2NoZWR1bGVyU2VydmljZRJUCglTdWJtaXRKb2ISIi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlc3BvbnNlEksKBkdldEpvYhIfLmR0Zi5zY2hlZHVsZXIudjEuR2V0Sm9iUmVxdWVzdBogLmR0Zi5zY2hlZHVsZXIudjEuR2V0Sm9iUmVzcG9uc2USUQoITGlzdEpvYnMSIS5kdGYuc2NoZWR1bGVyLnYxLkxpc3RKb2JzUmVxdWVzdBoiLmR0Zi5zY2hlZHVsZXIudjEuTGlzdEpvYnNSZXNwb25zZRJUCglDYW5jZWxKb2ISIi5kdGYuc2NoZWR1bGVyLnYxLkNhbmNlbEpvYlJlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLkNhbmNlbEpvYlJlc3BvbnNlEk4KB0dldFRhc2sSIC5kdGYuc2NoZWR1bGVyLnYxLkdldFRhc2tSZXF1ZXN0GiEuZHRmLnNjaGVkdWxlci52MS5HZXRUYXNrUmVzcG9uc2USVAoJTGlzdFRhc2tzEiIuZHRmLnNjaGVkdWxlci52MS5MaXN0VGFza3NSZXF1ZXN0GiMuZHRmLnNjaGVkdWxlci52MS5MaXN0VGFza3NSZXNwb25zZRJXCgpDYW5jZWxUYXNrEiMuZHRmLnNjaGVkdWxlci52MS5DYW5jZWxUYXNrUmVxdWVzdBokLmR0Zi5zY2hlZHVsZXIudjEuQ2FuY2VsVGFza1Jlc3BvbnNlElMKCFdhdGNoSm9iEiEuZHRmLnNjaGVkdWxlci52MS5XYXRjaEpvYlJlcXVlc3QaIi5kdGYuc2NoZWR1bGVyLnYxLldhdGNoSm9iUmVzcG9uc2UwARJUCglHZXRTdGF0dXMSIi5kdGYuc2NoZWR1bGVyLnYxLkdldFN0YXR1c1JlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLkdldFN0YXR1c1Jlc3BvbnNlEloKC0V4cGxhaW5UYXNrEiQuZHRmLnNjaGVkdWxlci52MS5FeHBsYWluVGFza1JlcXVlc3QaJS5kdGYuc2NoZWR1bGVyLnYxLkV4cGxhaW5UYXNrUmVzcG9uc2ViBnByb3RvMw", [file_dtf_common_v1_common]);
 
 /**
  * @generated from message dtf.scheduler.v1.SubmitJobRequest
@@ -41,6 +41,13 @@ export type SubmitJobRequest = Message<"dtf.scheduler.v1.SubmitJobRequest"> & {
    * @generated from field: map<string, string> labels = 4;
    */
   labels: { [key: string]: string };
+
+  /**
+   * Who submits, for fair sharing and queue bounds; empty: "default".
+   *
+   * @generated from field: string tenant = 5;
+   */
+  tenant: string;
 };
 
 /**
@@ -431,6 +438,18 @@ export type GetStatusResponse = Message<"dtf.scheduler.v1.GetStatusResponse"> & 
    * @generated from field: uint64 stale_updates_rejected = 11;
    */
   staleUpdatesRejected: bigint;
+
+  /**
+   * @generated from field: uint32 workers_quarantined = 12;
+   */
+  workersQuarantined: number;
+
+  /**
+   * Submissions refused because a queue bound was reached.
+   *
+   * @generated from field: uint64 submissions_shed = 13;
+   */
+  submissionsShed: bigint;
 };
 
 /**
@@ -439,6 +458,179 @@ export type GetStatusResponse = Message<"dtf.scheduler.v1.GetStatusResponse"> & 
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_dtf_scheduler_v1_scheduler_service, 17);
+
+/**
+ * @generated from message dtf.scheduler.v1.ExplainTaskRequest
+ */
+export type ExplainTaskRequest = Message<"dtf.scheduler.v1.ExplainTaskRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message dtf.scheduler.v1.ExplainTaskRequest.
+ * Use `create(ExplainTaskRequestSchema)` to create a new message.
+ */
+export const ExplainTaskRequestSchema: GenMessage<ExplainTaskRequest> = /*@__PURE__*/
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 18);
+
+/**
+ * @generated from message dtf.scheduler.v1.WorkerVerdict
+ */
+export type WorkerVerdict = Message<"dtf.scheduler.v1.WorkerVerdict"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: string worker_name = 2;
+   */
+  workerName: string;
+
+  /**
+   * @generated from field: dtf.scheduler.v1.Verdict verdict = 3;
+   */
+  verdict: Verdict;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message dtf.scheduler.v1.WorkerVerdict.
+ * Use `create(WorkerVerdictSchema)` to create a new message.
+ */
+export const WorkerVerdictSchema: GenMessage<WorkerVerdict> = /*@__PURE__*/
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 19);
+
+/**
+ * @generated from message dtf.scheduler.v1.ExplainTaskResponse
+ */
+export type ExplainTaskResponse = Message<"dtf.scheduler.v1.ExplainTaskResponse"> & {
+  /**
+   * @generated from field: dtf.common.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+
+  /**
+   * One line for people, e.g. "no live worker could ever run it: …".
+   *
+   * @generated from field: string summary = 2;
+   */
+  summary: string;
+
+  /**
+   * 1-based place among queued tasks competing for the same workers; 0 when not queued.
+   *
+   * @generated from field: uint32 queue_position = 3;
+   */
+  queuePosition: number;
+
+  /**
+   * @generated from field: uint32 queue_length = 4;
+   */
+  queueLength: number;
+
+  /**
+   * True when no live worker could run it even if idle.
+   *
+   * @generated from field: bool never_runnable = 5;
+   */
+  neverRunnable: boolean;
+
+  /**
+   * Each live worker's verdict.
+   *
+   * @generated from field: repeated dtf.scheduler.v1.WorkerVerdict workers = 6;
+   */
+  workers: WorkerVerdict[];
+};
+
+/**
+ * Describes the message dtf.scheduler.v1.ExplainTaskResponse.
+ * Use `create(ExplainTaskResponseSchema)` to create a new message.
+ */
+export const ExplainTaskResponseSchema: GenMessage<ExplainTaskResponse> = /*@__PURE__*/
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 20);
+
+/**
+ * Why one worker is not running the task.
+ *
+ * @generated from enum dtf.scheduler.v1.Verdict
+ */
+export enum Verdict {
+  /**
+   * @generated from enum value: VERDICT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * It can run the task and has room for it now.
+   *
+   * @generated from enum value: VERDICT_ABLE = 1;
+   */
+  ABLE = 1,
+
+  /**
+   * It can run the task but has no free slot, CPU, memory or device.
+   *
+   * @generated from enum value: VERDICT_BUSY = 2;
+   */
+  BUSY = 2,
+
+  /**
+   * @generated from enum value: VERDICT_MISSING_DEVICE = 3;
+   */
+  MISSING_DEVICE = 3,
+
+  /**
+   * @generated from enum value: VERDICT_INSUFFICIENT_MEMORY = 4;
+   */
+  INSUFFICIENT_MEMORY = 4,
+
+  /**
+   * @generated from enum value: VERDICT_INSUFFICIENT_CPU = 5;
+   */
+  INSUFFICIENT_CPU = 5,
+
+  /**
+   * @generated from enum value: VERDICT_LABEL_MISMATCH = 6;
+   */
+  LABEL_MISMATCH = 6,
+
+  /**
+   * @generated from enum value: VERDICT_QUARANTINED = 7;
+   */
+  QUARANTINED = 7,
+
+  /**
+   * @generated from enum value: VERDICT_CORDONED = 8;
+   */
+  CORDONED = 8,
+
+  /**
+   * @generated from enum value: VERDICT_DRAINING = 9;
+   */
+  DRAINING = 9,
+
+  /**
+   * A scheduler plug-in refused it.
+   *
+   * @generated from enum value: VERDICT_PLUGIN = 10;
+   */
+  PLUGIN = 10,
+}
+
+/**
+ * Describes the enum dtf.scheduler.v1.Verdict.
+ */
+export const VerdictSchema: GenEnum<Verdict> = /*@__PURE__*/
+  enumDesc(file_dtf_scheduler_v1_scheduler_service, 0);
 
 /**
  * SchedulerService accepts jobs and reports on them.
@@ -523,6 +715,16 @@ export const SchedulerService: GenService<{
     methodKind: "unary";
     input: typeof GetStatusRequestSchema;
     output: typeof GetStatusResponseSchema;
+  },
+  /**
+   * Why a task is not running: its place in the queue and each live worker's reason.
+   *
+   * @generated from rpc dtf.scheduler.v1.SchedulerService.ExplainTask
+   */
+  explainTask: {
+    methodKind: "unary";
+    input: typeof ExplainTaskRequestSchema;
+    output: typeof ExplainTaskResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dtf_scheduler_v1_scheduler_service, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtf/state/v1/command.proto.
  */
 export const file_dtf_state_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChpkdGYvc3RhdGUvdjEvY29tbWFuZC5wcm90bxIMZHRmLnN0YXRlLnYxItkDCgdDb21tYW5kEg8KB3RpbWVfbXMYASABKAMSLQoKc3VibWl0X2pvYhgCIAEoCzIXLmR0Zi5zdGF0ZS52MS5TdWJtaXRKb2JIABI3Cg9hc3NpZ25fYXR0ZW1wdHMYAyABKAsyHC5kdGYuc3RhdGUudjEuQXNzaWduQXR0ZW1wdHNIABI3Cg9maW5pc2hfYXR0ZW1wdHMYBCABKAsyHC5kdGYuc3RhdGUudjEuRmluaXNoQXR0ZW1wdHNIABIzCg13b3JrZXJfam9pbmVkGAUgASgLMhouZHRmLnN0YXRlLnYxLldvcmtlckpvaW5lZEgAEi8KC3dvcmtlcl9sb3N0GAYgASgLMhguZHRmLnN0YXRlLnYxLldvcmtlckxvc3RIABI4ChBzZXRfd29ya2VyX2ZsYWdzGAcgASgLMhwuZHRmLnN0YXRlLnYxLlNldFdvcmtlckZsYWdzSAASMQoMY2FuY2VsX3Rhc2tzGAggASgLMhkuZHRmLnN0YXRlLnYxLkNhbmNlbFRhc2tzSAASQQoUY29sbGVjdG9yX2NoZWNrcG9pbnQYCSABKAsyIS5kdGYuc3RhdGUudjEuQ29sbGVjdG9yQ2hlY2twb2ludEgAQgYKBGtpbmQiUAoJU3VibWl0Sm9iEh8KA2pvYhgBIAEoCzISLmR0Zi5jb21tb24udjEuSm9iEiIKBXRhc2tzGAIgAygLMhMuZHRmLmNvbW1vbi52MS5UYXNrIkYKCVBsYWNlbWVudBImCgNrZXkYASABKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSEQoJd29ya2VyX2lkGAIgASgJIj0KDkFzc2lnbkF0dGVtcHRzEisKCnBsYWNlbWVudHMYASADKAsyFy5kdGYuc3RhdGUudjEuUGxhY2VtZW50Ij8KDkZpbmlzaEF0dGVtcHRzEi0KB3Jlc3VsdHMYASADKAsyHC5kdGYuY29tbW9uLnYxLkF0dGVtcHRSZXN1bHQiNQoMV29ya2VySm9pbmVkEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyIi8KCldvcmtlckxvc3QSEQoJd29ya2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJrCg5TZXRXb3JrZXJGbGFncxIRCgl3b3JrZXJfaWQYASABKAkSFQoIY29yZG9uZWQYAiABKAhIAIgBARIVCghkcmFpbmluZxgDIAEoCEgBiAEBQgsKCV9jb3Jkb25lZEILCglfZHJhaW5pbmciLwoLQ2FuY2VsVGFza3MSEAoIdGFza19pZHMYASADKAkSDgoGcmVhc29uGAIgASgJIiQKE0NvbGxlY3RvckNoZWNrcG9pbnQSDQoFaW5kZXgYASABKARiBnByb3RvMw", [file_dtf_common_v1_common]);
+  fileDesc("ChpkdGYvc3RhdGUvdjEvY29tbWFuZC5wcm90bxIMZHRmLnN0YXRlLnYxIpIECgdDb21tYW5kEg8KB3RpbWVfbXMYASABKAMSLQoKc3VibWl0X2pvYhgCIAEoCzIXLmR0Zi5zdGF0ZS52MS5TdWJtaXRKb2JIABI3Cg9hc3NpZ25fYXR0ZW1wdHMYAyABKAsyHC5kdGYuc3RhdGUudjEuQXNzaWduQXR0ZW1wdHNIABI3Cg9maW5pc2hfYXR0ZW1wdHMYBCABKAsyHC5kdGYuc3RhdGUudjEuRmluaXNoQXR0ZW1wdHNIABIzCg13b3JrZXJfam9pbmVkGAUgASgLMhouZHRmLnN0YXRlLnYxLldvcmtlckpvaW5lZEgAEi8KC3dvcmtlcl9sb3N0GAYgASgLMhguZHRmLnN0YXRlLnYxLldvcmtlckxvc3RIABI4ChBzZXRfd29ya2VyX2ZsYWdzGAcgASgLMhwuZHRmLnN0YXRlLnYxLlNldFdvcmtlckZsYWdzSAASMQoMY2FuY2VsX3Rhc2tzGAggASgLMhkuZHRmLnN0YXRlLnYxLkNhbmNlbFRhc2tzSAASQQoUY29sbGVjdG9yX2NoZWNrcG9pbnQYCSABKAsyIS5kdGYuc3RhdGUudjEuQ29sbGVjdG9yQ2hlY2twb2ludEgAEjcKD2NoZWNrX2RlYWRsaW5lcxgKIAEoCzIcLmR0Zi5zdGF0ZS52MS5DaGVja0RlYWRsaW5lc0gAQgYKBGtpbmQiUAoJU3VibWl0Sm9iEh8KA2pvYhgBIAEoCzISLmR0Zi5jb21tb24udjEuSm9iEiIKBXRhc2tzGAIgAygLMhMuZHRmLmNvbW1vbi52MS5UYXNrIkYKCVBsYWNlbWVudBImCgNrZXkYASABKAsyGS5kdGYuY29tbW9uLnYxLkF0dGVtcHRLZXkSEQoJd29ya2VyX2lkGAIgASgJIj0KDkFzc2lnbkF0dGVtcHRzEisKCnBsYWNlbWVudHMYASADKAsyFy5kdGYuc3RhdGUudjEuUGxhY2VtZW50Ij8KDkZpbmlzaEF0dGVtcHRzEi0KB3Jlc3VsdHMYASADKAsyHC5kdGYuY29tbW9uLnYxLkF0dGVtcHRSZXN1bHQiNQoMV29ya2VySm9pbmVkEiUKBndvcmtlchgBIAEoCzIVLmR0Zi5jb21tb24udjEuV29ya2VyIi8KCldvcmtlckxvc3QSEQoJd29ya2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSKFAQoOU2V0V29ya2VyRmxhZ3MSEQoJd29ya2VyX2lkGAEgASgJEhUKCGNvcmRvbmVkGAIgASgISACIAQESFQoIZHJhaW5pbmcYAyABKAhIAYgBARIYChBjbGVhcl9xdWFyYW50aW5lGAQgASgIQgsKCV9jb3Jkb25lZEILCglfZHJhaW5pbmciLwoLQ2FuY2VsVGFza3MSEAoIdGFza19pZHMYASADKAkSDgoGcmVhc29uGAIgASgJIiQKE0NvbGxlY3RvckNoZWNrcG9pbnQSDQoFaW5kZXgYASABKAQiEAoOQ2hlY2tEZWFkbGluZXNiBnByb3RvMw", [file_dtf_common_v1_common]);
 
 /**
  * One log entry. time_ms is the proposer's clock, so applying is deterministic.
@@ -78,6 +78,12 @@ export type Command = Message<"dtf.state.v1.Command"> & {
      */
     value: CollectorCheckpoint;
     case: "collectorCheckpoint";
+  } | {
+    /**
+     * @generated from field: dtf.state.v1.CheckDeadlines check_deadlines = 10;
+     */
+    value: CheckDeadlines;
+    case: "checkDeadlines";
   } | { case: undefined; value?: undefined };
 };
 
@@ -225,6 +231,13 @@ export type SetWorkerFlags = Message<"dtf.state.v1.SetWorkerFlags"> & {
    * @generated from field: optional bool draining = 3;
    */
   draining?: boolean | undefined;
+
+  /**
+   * Lifts a quarantine and resets the worker's circuit breaker.
+   *
+   * @generated from field: bool clear_quarantine = 4;
+   */
+  clearQuarantine: boolean;
 };
 
 /**
@@ -272,4 +285,19 @@ export type CollectorCheckpoint = Message<"dtf.state.v1.CollectorCheckpoint"> & 
  */
 export const CollectorCheckpointSchema: GenMessage<CollectorCheckpoint> = /*@__PURE__*/
   messageDesc(file_dtf_state_v1_command, 9);
+
+/**
+ * Warns about pending tasks that can no longer meet their deadline at time_ms.
+ *
+ * @generated from message dtf.state.v1.CheckDeadlines
+ */
+export type CheckDeadlines = Message<"dtf.state.v1.CheckDeadlines"> & {
+};
+
+/**
+ * Describes the message dtf.state.v1.CheckDeadlines.
+ * Use `create(CheckDeadlinesSchema)` to create a new message.
+ */
+export const CheckDeadlinesSchema: GenMessage<CheckDeadlines> = /*@__PURE__*/
+  messageDesc(file_dtf_state_v1_command, 10);
 
