@@ -9,6 +9,7 @@ import { WorkerService } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import { FileLog } from '../../libs/log/file-log';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { GrpcServer } from '../../libs/rpc/grpc-server';
+import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
 import { CoordinatorState } from '../../libs/state/coordinator-state';
 import { registryService } from '../registry/registry-service';
 import { resultService } from '../results/result-service';
@@ -29,6 +30,8 @@ export interface CoordinatorOptions {
   liveness?: Partial<LivenessOptions>;
   logger?: Logger;
   now?: () => number;
+  /** Site plug-ins: extra feasibility checkers and rankers. */
+  plugins?: SchedulerPlugin[];
 }
 
 /**
