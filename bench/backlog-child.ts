@@ -11,7 +11,9 @@ import { create } from '@bufbuild/protobuf';
 import { performance } from 'node:perf_hooks';
 import { DeviceKind, JobSchema, TaskSchema, WorkerSchema, type Worker } from '../libs/gen/dtf/common/v1/common_pb';
 import { CommandSchema, type Command } from '../libs/gen/dtf/state/v1/command_pb';
-import { placeTasks } from '../libs/scheduling/place-tasks';
+import { firstRefusal } from '../libs/scheduling/feasibility';
+import { capacityOf } from '../libs/scheduling/resources';
+import { defaultRanking, scheduleRound, type FreeWorker, type RoundContext } from '../libs/scheduling/schedule-round';
 import { CoordinatorState } from '../libs/state/coordinator-state';
 import { tellParent } from './child';
 
@@ -42,17 +44,25 @@ function build(queued: number): CoordinatorState {
   return s;
 }
 
-/** Microseconds per scheduling decision: place one task per free worker, commit it, repeat. */
+/**
+ * Microseconds per scheduling decision: a round places one task on each
+ * free worker (the scheduler's own scheduleRound over the indexed queue),
+ * the AssignAttempts entry is applied, and the workers are free again.
+ */
 function decisionCostUs(s: CoordinatorState, decisions: number): number {
-  const candidates = [...s.workers.values()].map((worker: Worker) => ({ worker, credits: 1 }));
+  const ctx: RoundContext = {
+    nowMs: 1, agingMs: 60_000, refusal: (req, w) => firstRefusal(req, w, []), preference: () => 0, rankers: [], ranking: defaultRanking,
+    tenantRunning: (t) => s.tenantUsage(t).running, tenantWeight: () => 1, maxPlacements: 4096,
+  };
   let index = s.appliedIndex;
   let made = 0;
   const t0 = performance.now();
   while (made < decisions) {
-    const placements = placeTasks(s.pending.inOrder(), candidates);
+    const free: FreeWorker[] = [...s.workers.values()].map((worker: Worker) => ({ worker, slots: 1, free: capacityOf(worker), capacity: capacityOf(worker) }));
+    const placements = scheduleRound(s.queue, free, ctx);
     const res = s.apply(++index, cmd({
       case: 'assignAttempts',
-      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map((p) => ({ $typeName: 'dtf.state.v1.Placement', key: { $typeName: 'dtf.common.v1.AttemptKey', taskId: p.task.id, attempt: p.task.attempt + 1 }, workerId: p.workerId })) },
+      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map((p) => ({ $typeName: 'dtf.state.v1.Placement', key: { $typeName: 'dtf.common.v1.AttemptKey', taskId: p.entry.task.id, attempt: p.entry.task.attempt + 1 }, workerId: p.workerId })) },
     }));
     if (res.kind !== 'assigned' || res.accepted.length === 0) throw new Error('backlog bench: nothing was placed');
     made += res.accepted.length;
@@ -71,7 +81,7 @@ function main(): void {
   (globalThis as { gc?: () => void }).gc?.();
   const rssBytes = process.memoryUsage().rss;
   const costUs = decisionCostUs(s, decisions);
-  tellParent({ type: 'ready', queued, rssBytes, costUs, buildMs, pending: s.pending.size });
+  tellParent({ type: 'ready', queued, rssBytes, costUs, buildMs, pending: s.pendingCount });
   setTimeout(() => process.exit(0), 10);
 }
 

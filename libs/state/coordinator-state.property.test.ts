@@ -14,6 +14,7 @@ import {
   finish,
   key,
   setWorkerFlags,
+  stepMs,
   submitJob,
   workerJoined,
   workerLost,
@@ -37,7 +38,8 @@ const outcomes = [
 
 type Pick = { from: 'live' | 'any'; i: number };
 type Op =
-  | { t: 'submit'; tasks: { retries: number; priority: number }[]; key: number; reuseId: boolean }
+  | { t: 'submit'; tasks: { retries: number; priority: number; retryFailures: boolean; dependsOn: number[]; deadline: number }[]; key: number; reuseId: boolean; tenant: number }
+  | { t: 'deadlines' }
   | { t: 'assign'; picks: { task: Pick; delta: number; worker: number }[] }
   | { t: 'finish'; picks: { task: Pick; delta: number; outcome: number; who: 'right' | 'none' | 'other' }[] }
   | { t: 'join'; worker: number; keep: boolean[]; bogus: boolean }
@@ -50,7 +52,18 @@ type Op =
 const pickArb: fc.Arbitrary<Pick> = fc.record({ from: fc.constantFrom('live' as const, 'live' as const, 'any' as const), i: fc.nat(50) });
 const workerArb = fc.nat(workerIds.length - 1);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('submit' as const), tasks: fc.array(fc.record({ retries: fc.nat(2), priority: fc.integer({ min: -1, max: 2 }) }), { minLength: 1, maxLength: 4 }), key: fc.nat(3), reuseId: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('submit' as const),
+      tasks: fc.array(fc.record({
+        retries: fc.nat(2), priority: fc.integer({ min: -1, max: 2 }), retryFailures: fc.boolean(),
+        dependsOn: fc.array(fc.nat(3), { maxLength: 2 }), deadline: fc.constantFrom(0, 0, 1, 5),
+      }), { minLength: 1, maxLength: 4 }),
+      key: fc.nat(3), reuseId: fc.boolean(), tenant: fc.nat(2),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ t: 'deadlines' as const }) },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('assign' as const), picks: fc.array(fc.record({ task: pickArb, delta: fc.constantFrom(1, 1, 1, 1, 0, 2), worker: workerArb }), { minLength: 1, maxLength: 4 }) }) },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('finish' as const), picks: fc.array(fc.record({ task: pickArb, delta: fc.constantFrom(0, 0, 0, 0, -1, 1), outcome: fc.nat(outcomes.length - 1), who: fc.constantFrom('right' as const, 'right' as const, 'none' as const, 'other' as const) }), { minLength: 1, maxLength: 3 }) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('join' as const), worker: workerArb, keep: fc.array(fc.boolean(), { maxLength: 6 }), bogus: fc.boolean() }) },
@@ -64,6 +77,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 /** Turns an abstract step into a concrete command, looking at `ref` (the state before it). */
 class CommandMaker {
   private jobs = 0;
+  /** The time of the command being made. */
+  nowMs = 0n;
   constructor(private readonly ref: CoordinatorState) {}
 
   make(op: Op): CommandKind {
@@ -71,7 +86,20 @@ class CommandMaker {
     switch (op.t) {
       case 'submit': {
         const jobId = op.reuseId && this.jobs > 0 ? `j${this.jobs}` : `j${++this.jobs}`;
-        return submitJob(jobId, op.tasks.map((t, i) => ({ id: `${jobId}.${i + 1}.${this.jobs}`, ...t })), op.key ? `key-${op.key}` : '');
+        const now = this.nowMs;
+        return submitJob(jobId, op.tasks.map((t, i) => ({
+          id: `${jobId}.${i + 1}.${this.jobs}`,
+          retries: t.retries,
+          priority: t.priority,
+          spec: {
+            name: `t${i}`,
+            // Only earlier tasks: the graph stays acyclic.
+            dependsOn: t.dependsOn.filter((d) => d < i).map((d) => `t${d}`),
+            deadlineMs: t.deadline === 0 ? 0n : now + BigInt(t.deadline) * stepMs,
+            expectedDurationMs: 30_000,
+            retry: { $typeName: 'dtf.common.v1.RetryPolicy', onTestFailure: t.retryFailures, initialBackoffMs: 0, multiplier: 0, maxBackoffMs: 0 },
+          },
+        })), op.key ? `key-${op.key}` : '', op.tenant ? `tenant-${op.tenant}` : '');
       }
       case 'assign':
         return assign(...op.picks.map((p): [string, number, string] => {
@@ -104,6 +132,8 @@ class CommandMaker {
       }
       case 'empty':
         return { case: undefined };
+      case 'deadlines':
+        return { case: 'checkDeadlines', value: { $typeName: 'dtf.state.v1.CheckDeadlines' } };
     }
   }
 
@@ -155,11 +185,14 @@ class History {
 
 /** The state's own invariants, recomputed the obvious way. */
 function checkInvariants(s: CoordinatorState): void {
-  const pendingIds = new Set([...s.pending.inOrder()].map((t) => t.id));
-  if (pendingIds.size !== s.pending.size) fail(`pending queue size ${s.pending.size} but ${pendingIds.size} distinct tasks`);
+  const pendingIds = new Set([...s.queue.all()].map((e) => e.task.id));
+  if (pendingIds.size !== s.queue.size) fail(`queue size ${s.queue.size} but ${pendingIds.size} distinct tasks`);
+  const pendingTotal = [...s.tasks.values()].filter((r) => r.task.state === TaskState.PENDING).length;
+  if (pendingTotal !== s.pendingCount) fail(`pendingCount ${s.pendingCount} but ${pendingTotal} tasks are pending`);
   for (const [id, rec] of s.tasks) {
     const t = rec.task;
-    if ((t.state === TaskState.PENDING) !== pendingIds.has(id)) fail(`task ${id} is ${TaskState[t.state]} but ${pendingIds.has(id) ? 'in' : 'not in'} the queue`);
+    const ready = t.state === TaskState.PENDING && t.waitingOn.length === 0;
+    if (ready !== pendingIds.has(id)) fail(`task ${id} is ${TaskState[t.state]} but ${pendingIds.has(id) ? 'in' : 'not in'} the queue`);
     if (t.state === TaskState.RUNNING && t.workerId === '') fail(`running task ${id} has no worker`);
     if (t.workerId !== '') {
       if (t.state !== TaskState.RUNNING && t.state !== TaskState.CANCELLED) fail(`${TaskState[t.state]} task ${id} still holds worker ${t.workerId}`);
@@ -174,7 +207,7 @@ function checkInvariants(s: CoordinatorState): void {
   }
   for (const [jobId, { job, taskIds }] of s.jobs) {
     const c = job.counts!;
-    const sum = c.pending + c.running + c.succeeded + c.failed + c.cancelled + c.errored;
+    const sum = c.pending + c.running + c.succeeded + c.failed + c.cancelled + c.errored + c.skipped;
     if (sum !== c.total || c.total !== taskIds.length) fail(`job ${jobId} counts sum to ${sum}, total ${c.total}, ${taskIds.length} tasks`);
     const states = taskIds.map((id) => s.tasks.get(id)!.task.state);
     const n = (st: TaskState) => states.filter((x) => x === st).length;
@@ -210,6 +243,7 @@ describe('CoordinatorState is deterministic', () => {
         ops.forEach((op, i) => {
           const index = BigInt(i + 1);
           timeMs += BigInt(gaps[i % gaps.length]!);
+          maker.nowMs = timeMs;
           const cmd = command(timeMs, maker.make(op));
           const ra = a.apply(index, cmd);
           const rb = b.apply(index, clone(CommandSchema, cmd));
@@ -235,17 +269,22 @@ describe('CoordinatorState is deterministic', () => {
   it('keeps the invariants through runs that reach the interesting states', () => {
     // A guard that the generator is not vacuous: some runs must retry,
     // finish jobs, reject stale results and orphan attempts.
-    const seen = { retried: 0, finishedJobs: 0, stale: 0, orphaned: 0, requeued: 0 };
+    const seen = { retried: 0, finishedJobs: 0, stale: 0, orphaned: 0, requeued: 0, skipped: 0, warned: 0 };
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 40, maxLength: 70 }), (ops) => {
         const s = new CoordinatorState();
         const maker = new CommandMaker(s);
         ops.forEach((op, i) => {
-          const r = s.apply(BigInt(i + 1), command(BigInt(i + 1), maker.make(op)));
+          maker.nowMs = BigInt(i + 1) * stepMs;
+          const r = s.apply(BigInt(i + 1), command(maker.nowMs, maker.make(op)));
           if (r.kind === 'joined') seen.orphaned += r.orphaned.length;
           if (r.kind === 'lost') seen.requeued += r.requeued.length;
         });
-        for (const rec of s.tasks.values()) if (rec.attempts.length > 1) seen.retried++;
+        for (const rec of s.tasks.values()) {
+          if (rec.attempts.length > 1) seen.retried++;
+          if (rec.task.state === TaskState.SKIPPED) seen.skipped++;
+          if (rec.task.warnings.length > 0) seen.warned++;
+        }
         for (const rec of s.jobs.values()) if (rec.job.finishedAtMs > 0n) seen.finishedJobs++;
         seen.stale += s.staleRejected;
       }),

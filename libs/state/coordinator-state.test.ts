@@ -14,7 +14,7 @@ import {
   workerJoined,
   workerLost,
 } from './test-commands';
-import { infraAttemptsMax } from './task-transitions';
+import { workerLostRetriesMax as infraAttemptsMax } from './retry-policy';
 
 const { SUCCEEDED, FAILED, TIMED_OUT, WORKER_LOST, CANCELLED } = AttemptOutcome;
 
@@ -34,11 +34,12 @@ function eventCases(h: StateHarness): string[] {
 }
 
 /** A harness with workers w1 and w2 online and job j1 of tasks t1, t2, t3. */
-function withJob(retries = 0): StateHarness {
+function withJob(retries = 0, onTestFailure = true): StateHarness {
   const h = new StateHarness();
   h.apply(workerJoined('w1'));
   h.apply(workerJoined('w2'));
-  h.apply(submitJob('j1', [{ id: 't1', retries }, { id: 't2', retries }, { id: 't3', retries }]));
+  const spec = { retry: { $typeName: 'dtf.common.v1.RetryPolicy' as const, onTestFailure, initialBackoffMs: 0, multiplier: 0, maxBackoffMs: 0 } };
+  h.apply(submitJob('j1', [{ id: 't1', retries, spec }, { id: 't2', retries, spec }, { id: 't3', retries, spec }]));
   return h;
 }
 

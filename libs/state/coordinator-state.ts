@@ -24,13 +24,21 @@ import type {
   WorkerJoined,
   WorkerLost,
 } from '../gen/dtf/state/v1/command_pb';
+import { IndexedHeap } from '../scheduling/indexed-heap';
+import { ReadyIndex, type QueueEntry } from '../scheduling/ready-index';
+import { addResources, allocate, capacityOf, demandOf, emptyResources, subtract, type Resources } from '../scheduling/resources';
+import { admissionRefusal, defaultBounds, type QueueBounds } from './admission';
+import { breakerAllows, breakerFailed, breakerSucceeded, clearBreaker, defaultBreaker, newBreaker, type BreakerOptions } from './circuit-breaker';
+import { DurationModel } from './duration-model';
 import { EventLog } from './event-log';
-import { PendingQueue } from './pending-queue';
-import { isFinal, nextTaskState } from './task-transitions';
+import { planJob } from './job-plan';
+import { backoffMs, decideRetry, isInfraFailure } from './retry-policy';
+import { isFinal } from './task-transitions';
 
 /** What applying one command did, for the proposer waiting on it. */
 export type ApplyResult =
   | { kind: 'submitted'; jobId: string; duplicate: boolean }
+  | { kind: 'exhausted'; message: string }
   | { kind: 'assigned'; accepted: PlacementOutcome[]; rejected: AttemptKey[] }
   | { kind: 'finished'; accepted: AttemptKey[]; rejected: AttemptKey[]; recorded: boolean[] }
   | { kind: 'joined'; epoch: bigint; orphaned: AttemptKey[] }
@@ -46,11 +54,38 @@ export interface PlacementOutcome {
   task: Task;
 }
 
+/** Policy settings every replica must share: they decide what applying does. */
+export interface StateOptions {
+  bounds: QueueBounds;
+  breaker: BreakerOptions;
+}
+
+/** The tenant of jobs submitted without one. */
+export const defaultTenant = 'default';
+/** Warnings a job keeps at most; later ones are counted in the last. */
+export const jobWarningsMax = 50;
+
 interface TaskRecord {
   task: Task;
   attempts: AttemptResult[];
-  /** Attempts that used the retry budget (failed runs and timeouts). */
-  failedRuns: number;
+  /** Queue order: submission order, longest remaining work first inside a job. */
+  seq: number;
+  tenant: string;
+  /** Attempts ended by a lost worker. */
+  lost: number;
+  /** Retries taken from the task's own budget. */
+  budgeted: number;
+  /** Tasks waiting on this one. */
+  dependents: string[];
+  /** Dependencies not yet succeeded. */
+  waiting: Set<string>;
+  /** What the running attempt holds on its worker. */
+  holding: Resources | undefined;
+  /** Predicted finish, relative to the job's start, with unlimited workers. */
+  earliestFinishMs: number;
+  /** In the deadline watch. */
+  watchPos: number;
+  latestStartMs: number;
 }
 
 interface JobRecord {
@@ -58,11 +93,16 @@ interface JobRecord {
   taskIds: string[];
 }
 
+interface TenantUsage {
+  queued: number;
+  running: number;
+}
+
 /**
  * The coordinator's durable state: jobs, tasks, attempts and workers. It
  * changes only through {@link CoordinatorState.apply}, called with committed
- * log entries in index order; given the same entries it always ends in the
- * same state, which is what lets a log (local or Raft) rebuild it.
+ * log entries in index order; given the same entries (and options) it always
+ * ends in the same state, which is what lets a log (local or Raft) rebuild it.
  *
  * It holds no clock: every time comes from the command being applied.
  */
@@ -70,13 +110,27 @@ export class CoordinatorState {
   readonly jobs = new Map<string, JobRecord>();
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, Worker>();
-  readonly pending = new PendingQueue();
+  /** Ready pending tasks, indexed for the scheduler; waiting ones are not in it. */
+  readonly queue = new ReadyIndex();
   readonly events = new EventLog();
+  readonly durations = new DurationModel();
+  readonly options: StateOptions;
   private readonly jobsByKey = new Map<string, string>();
   private readonly runningByWorker = new Map<string, Set<string>>();
+  private readonly usedByWorker = new Map<string, Resources>();
+  private readonly tenants = new Map<string, TenantUsage>();
+  /** Pending tasks with a deadline, by the latest time they can start and still make it. */
+  private readonly deadlineWatch = new IndexedHeap<TaskRecord>((a, b) => a.latestStartMs < b.latestStartMs, 'watchPos');
+  private nextSeq = 0;
+  /** Tasks in the PENDING state, waiting on dependencies or backoff included. */
+  pendingCount = 0;
   /** Results refused because their attempt was not current (placements are only reported). */
   staleRejected = 0;
   appliedIndex = 0n;
+
+  constructor(options: Partial<StateOptions> = {}) {
+    this.options = { bounds: { ...defaultBounds, ...options.bounds }, breaker: { ...defaultBreaker, ...options.breaker } };
+  }
 
   /** Applies the entry at `index`. Entries must come in order, each once. */
   apply(index: bigint, cmd: Command): ApplyResult {
@@ -90,7 +144,7 @@ export class CoordinatorState {
       case 'submitJob':
         return this.submitJob(k.value, cmd.timeMs);
       case 'assignAttempts':
-        return this.assignAttempts(k.value);
+        return this.assignAttempts(k.value, cmd.timeMs);
       case 'finishAttempts':
         return this.finishAttempts(k.value, cmd.timeMs);
       case 'workerJoined':
@@ -103,6 +157,9 @@ export class CoordinatorState {
         return this.cancelTasks(k.value, cmd.timeMs);
       case 'collectorCheckpoint':
         this.events.releaseThrough(k.value.index);
+        return { kind: 'ok' };
+      case 'checkDeadlines':
+        this.checkDeadlines(cmd.timeMs);
         return { kind: 'ok' };
       default:
         return { kind: 'error', message: 'empty command' };
@@ -130,6 +187,49 @@ export class CoordinatorState {
     return ids ? [...ids].map((id) => this.tasks.get(id)!.task) : [];
   }
 
+  /** Number of tasks running on a worker. */
+  runningCount(workerId: string): number {
+    return this.runningByWorker.get(workerId)?.size ?? 0;
+  }
+
+  /** What a worker has free now: its capacity less what its running attempts hold. */
+  freeOn(worker: Worker): Resources {
+    return subtract(capacityOf(worker), this.usedByWorker.get(worker.id) ?? emptyResources());
+  }
+
+  /** The tenant's running and queued task counts. */
+  tenantUsage(tenant: string): TenantUsage {
+    return this.tenants.get(tenant) ?? { queued: 0, running: 0 };
+  }
+
+  /** The tenant a task's job belongs to. */
+  tenantOf(taskId: string): string {
+    return this.tasks.get(taskId)?.tenant ?? defaultTenant;
+  }
+
+  /** Whether a CheckDeadlines entry at `timeMs` would warn about anything. */
+  deadlinesDue(timeMs: number): boolean {
+    const top = this.deadlineWatch.peek();
+    return top !== undefined && top.latestStartMs < timeMs;
+  }
+
+  /**
+   * Puts back a task the scheduler took out of the queue for a placement the
+   * log then refused, if it is still ready to run. Derived state only: the
+   * queue is rebuilt from the tasks, so this changes nothing replicated.
+   */
+  requeue(entry: QueueEntry): void {
+    const rec = this.tasks.get(entry.task.id);
+    if (!rec || rec.task.state !== TaskState.PENDING || rec.waiting.size > 0 || this.queue.has(rec.task.id)) return;
+    this.queue.add({ ...entry, task: rec.task, notBeforeMs: Number(rec.task.notBeforeMs) }, entry.enqueuedMs);
+  }
+
+  private tenant(name: string): TenantUsage {
+    let t = this.tenants.get(name);
+    if (!t) this.tenants.set(name, (t = { queued: 0, running: 0 }));
+    return t;
+  }
+
   private submitJob(cmd: SubmitJob, timeMs: bigint): ApplyResult {
     const job = cmd.job;
     if (!job) return { kind: 'error', message: 'submit_job without a job' };
@@ -142,26 +242,75 @@ export class CoordinatorState {
       if (this.tasks.has(t.id) || ids.has(t.id)) return { kind: 'error', message: `job ${job.id}: task id "${t.id}" is already used` };
       ids.add(t.id);
     }
+    const tenant = job.tenant || defaultTenant;
+    const priority = cmd.tasks.reduce((m, t) => Math.max(m, t.spec?.priority ?? 0), -Infinity);
+    const refusal = admissionRefusal(this.options.bounds, priority, cmd.tasks.length, this.pendingCount, tenant, this.tenantUsage(tenant).queued);
+    if (refusal) return { kind: 'exhausted', message: refusal };
+    // Dependencies name tasks of the same job; resolve them to indexes.
+    const byName = new Map<string, number[]>();
+    cmd.tasks.forEach((t, i) => {
+      const name = t.spec?.name ?? '';
+      byName.set(name, [...(byName.get(name) ?? []), i]);
+    });
+    const deps: number[][] = [];
+    for (const t of cmd.tasks) {
+      const d: number[] = [];
+      for (const name of t.spec?.dependsOn ?? []) {
+        const found = byName.get(name);
+        if (!found) return { kind: 'error', message: `job ${job.id}: task "${t.spec?.name}" depends on "${name}", which is not in the job` };
+        d.push(...found);
+      }
+      deps.push(d);
+    }
+    const predicted = cmd.tasks.map((t) => this.durations.predict(DurationModel.key(job.name, t.spec?.name ?? '')) ?? t.spec?.expectedDurationMs ?? 0);
+    const plan = planJob(predicted.map((p, i) => ({ predictedMs: p, deps: deps[i] })));
+    if (plan.order.length !== cmd.tasks.length) return { kind: 'error', message: `job ${job.id}: its task dependencies form a cycle` };
+
     const stored = create(JobSchema, {
       ...job,
+      tenant,
+      warnings: [],
       state: JobState.PENDING,
       submittedAtMs: timeMs,
       counts: create(TaskCountsSchema, { total: cmd.tasks.length, pending: cmd.tasks.length }),
     });
-    const record: JobRecord = { job: stored, taskIds: [] };
+    const record: JobRecord = { job: stored, taskIds: cmd.tasks.map((t) => t.id) };
     this.jobs.set(job.id, record);
     if (job.idempotencyKey) this.jobsByKey.set(job.idempotencyKey, job.id);
-    for (const t of cmd.tasks) {
+    const seqs = new Array<number>(cmd.tasks.length);
+    for (const i of plan.order) seqs[i] = this.nextSeq++;
+    const recs = cmd.tasks.map((t, i) => {
       const task = create(TaskSchema, {
         id: t.id,
         jobId: job.id,
         spec: t.spec,
         state: TaskState.PENDING,
         createdAtMs: timeMs,
+        predictedDurationMs: Math.round(predicted[i]),
+        waitingOn: deps[i].map((d) => cmd.tasks[d].id),
       });
-      this.tasks.set(task.id, { task, attempts: [], failedRuns: 0 });
-      record.taskIds.push(task.id);
-      this.pending.add(task);
+      const rec: TaskRecord = {
+        task, attempts: [], seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: [],
+        waiting: new Set(task.waitingOn), holding: undefined, earliestFinishMs: plan.earliestFinishMs[i], watchPos: -1, latestStartMs: 0,
+      };
+      this.tasks.set(task.id, rec);
+      return rec;
+    });
+    recs.forEach((rec, i) => deps[i].forEach((d) => recs[d].dependents.push(rec.task.id)));
+    this.pendingCount += recs.length;
+    this.tenant(tenant).queued += recs.length;
+    for (const rec of recs) {
+      const deadline = rec.task.spec?.deadlineMs ?? 0n;
+      if (deadline > 0n) {
+        const finish = timeMs + BigInt(Math.round(rec.earliestFinishMs));
+        if (finish > deadline) {
+          this.warn(rec, `deadline cannot be met: predicted to finish ${describeMs(Number(finish - deadline))} late (needs ~${describeMs(rec.earliestFinishMs)}, ${describeMs(Number(deadline - timeMs))} left)`);
+        } else {
+          rec.latestStartMs = Number(deadline) - rec.task.predictedDurationMs;
+          this.deadlineWatch.push(rec);
+        }
+      }
+      if (rec.waiting.size === 0) this.enqueue(rec, timeMs);
     }
     // The event is a snapshot of each task as submitted. Specs never change
     // after submission, so the snapshot shares them instead of deep-copying
@@ -177,26 +326,47 @@ export class CoordinatorState {
     return { kind: 'submitted', jobId: job.id, duplicate: false };
   }
 
-  private assignAttempts(cmd: AssignAttempts): ApplyResult {
+  private enqueue(rec: TaskRecord, timeMs: bigint): void {
+    const t = rec.task;
+    this.queue.add({
+      task: t, seq: rec.seq, enqueuedMs: Number(timeMs), tenant: rec.tenant, priority: t.spec?.priority ?? 0,
+      deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: Number(t.notBeforeMs),
+    }, Number(timeMs));
+  }
+
+  private assignAttempts(cmd: AssignAttempts, timeMs: bigint): ApplyResult {
     const accepted: PlacementOutcome[] = [];
     const rejected: AttemptKey[] = [];
     for (const p of cmd.placements) {
       const rec = p.key ? this.tasks.get(p.key.taskId) : undefined;
       const worker = this.workers.get(p.workerId);
       const ok =
-        rec &&
-        p.key &&
+        rec && p.key && worker &&
         rec.task.state === TaskState.PENDING &&
+        rec.waiting.size === 0 &&
+        timeMs >= rec.task.notBeforeMs &&
         p.key.attempt === rec.task.attempt + 1 &&
-        worker?.state === WorkerState.ONLINE;
-      if (!ok || !rec || !p.key) {
+        worker.state === WorkerState.ONLINE &&
+        breakerAllows(worker.breaker, timeMs) !== 'none';
+      const holding = ok ? allocate(demandOf(rec.task.spec?.requirements), this.freeOn(worker)) : undefined;
+      if (!ok || !rec || !p.key || !worker || !holding) {
         if (p.key) rejected.push(p.key);
         continue;
       }
-      this.pending.remove(rec.task);
+      if (breakerAllows(worker.breaker, timeMs) === 'probe') worker.breaker!.probing = true;
+      this.queue.remove(rec.task.id);
+      if (rec.watchPos >= 0) this.deadlineWatch.remove(rec);
       rec.task.attempt = p.key.attempt;
       rec.task.workerId = p.workerId;
       rec.task.pendingReason = '';
+      rec.holding = holding;
+      let used = this.usedByWorker.get(p.workerId);
+      if (!used) this.usedByWorker.set(p.workerId, (used = emptyResources()));
+      addResources(used, holding, 1);
+      const tu = this.tenant(rec.tenant);
+      tu.queued--;
+      tu.running++;
+      this.pendingCount--;
       this.setTaskState(rec, TaskState.RUNNING);
       this.running(p.workerId).add(rec.task.id);
       accepted.push({ key: p.key, workerId: p.workerId, task: rec.task });
@@ -215,7 +385,7 @@ export class CoordinatorState {
     // workers, and each must hear about its own.
     const recorded: boolean[] = [];
     for (const result of cmd.results) {
-      const ok = this.finishOne(result, timeMs);
+      const ok = this.finishOne(result, timeMs, true);
       recorded.push(ok);
       if (ok) accepted.push(result.key!);
       else if (result.key) rejected.push(result.key);
@@ -223,8 +393,11 @@ export class CoordinatorState {
     return { kind: 'finished', accepted, rejected, recorded };
   }
 
-  /** Records one attempt's result; false when the attempt is not current. */
-  private finishOne(result: AttemptResult, timeMs: bigint): boolean {
+  /**
+   * Records one attempt's result; false when the attempt is not current.
+   * `breaker`: whether the outcome counts for the worker's circuit breaker.
+   */
+  private finishOne(result: AttemptResult, timeMs: bigint, breaker: boolean): boolean {
     const key = result.key;
     const rec = key ? this.tasks.get(key.taskId) : undefined;
     const current =
@@ -236,7 +409,11 @@ export class CoordinatorState {
       return false;
     }
     const task = rec.task;
-    this.runningByWorker.get(task.workerId)?.delete(task.id);
+    const workerId = task.workerId;
+    this.runningByWorker.get(workerId)?.delete(task.id);
+    const used = this.usedByWorker.get(workerId);
+    if (used && rec.holding) addResources(used, rec.holding, -1);
+    rec.holding = undefined;
     task.workerId = '';
     task.result = result;
     rec.attempts.push(result);
@@ -244,12 +421,34 @@ export class CoordinatorState {
       case: 'attemptFinished',
       value: { $typeName: 'dtf.result.v1.AttemptFinished', jobId: task.jobId, result },
     });
-    if (task.state === TaskState.CANCELLED) return true;
-    const counted = result.outcome === AttemptOutcome.FAILED || result.outcome === AttemptOutcome.TIMED_OUT;
-    const next = nextTaskState(result.outcome, task.attempt, task.spec?.retries ?? 0, rec.failedRuns);
-    if (counted) rec.failedRuns++;
-    this.setTaskState(rec, next, timeMs);
-    if (next === TaskState.PENDING) this.pending.add(task);
+    const worker = this.workers.get(workerId);
+    if (breaker && worker) {
+      const b = (worker.breaker ??= newBreaker());
+      if (isInfraFailure(result.outcome)) breakerFailed(b, this.options.breaker, timeMs, describeOutcome(result));
+      else if (result.outcome !== AttemptOutcome.CANCELLED) breakerSucceeded(b);
+    }
+    if (task.state === TaskState.CANCELLED) {
+      this.tenant(rec.tenant).running--;
+      return true;
+    }
+    this.tenant(rec.tenant).running--;
+    if (result.outcome === AttemptOutcome.SUCCEEDED && result.finishedAtMs > result.startedAtMs && result.startedAtMs > 0n) {
+      const job = this.jobs.get(task.jobId)!.job;
+      this.durations.observe(DurationModel.key(job.name, task.spec?.name ?? ''), Number(result.finishedAtMs - result.startedAtMs));
+    }
+    if (result.outcome === AttemptOutcome.WORKER_LOST) rec.lost++;
+    const next = decideRetry(result.outcome, task.spec, { lost: rec.lost, budgeted: rec.budgeted });
+    if (next.budgeted) rec.budgeted++;
+    if (next.state === TaskState.PENDING) {
+      task.notBeforeMs = timeMs + BigInt(backoffMs(task.spec, task.attempt));
+      task.pendingReason = `retry ${task.attempt} after ${describeOutcome(result)}; not before ${describeMs(Number(task.notBeforeMs - timeMs))} from then`;
+      this.pendingCount++;
+      this.tenant(rec.tenant).queued++;
+      this.setTaskState(rec, TaskState.PENDING, timeMs);
+      this.enqueue(rec, timeMs);
+    } else {
+      this.setTaskState(rec, next.state, timeMs);
+    }
     return true;
   }
 
@@ -265,6 +464,7 @@ export class CoordinatorState {
       draining: false,
       sessionEpoch: epoch,
       lastSeenMs: timeMs,
+      breaker: prev?.breaker ?? newBreaker(),
     });
     // Attempts the worker no longer knows about were lost with its old session.
     const known = new Set(w.running.map((k) => `${k.taskId}#${k.attempt}`));
@@ -279,7 +479,10 @@ export class CoordinatorState {
     if (!w) return { kind: 'error', message: `no worker ${cmd.workerId}` };
     w.state = WorkerState.LOST;
     const requeued: AttemptKey[] = [];
-    for (const task of this.runningOn(w.id)) {
+    const running = this.runningOn(w.id);
+    // Losing the worker is one failure of it, however many attempts it held.
+    if (running.length > 0) breakerFailed((w.breaker ??= newBreaker()), this.options.breaker, timeMs, `worker lost: ${cmd.reason}`);
+    for (const task of running) {
       const key = { $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: task.id, attempt: task.attempt };
       const result = create(AttemptResultSchema, {
         key,
@@ -289,7 +492,7 @@ export class CoordinatorState {
         workerId: w.id,
       });
       // Cancelled tasks stay cancelled and exhausted ones end: only report real re-queues.
-      if (this.finishOne(result, timeMs) && task.state === TaskState.PENDING) requeued.push(key);
+      if (this.finishOne(result, timeMs, false) && task.state === TaskState.PENDING) requeued.push(key);
     }
     return { kind: 'lost', requeued };
   }
@@ -299,6 +502,7 @@ export class CoordinatorState {
     if (!w) return { kind: 'error', message: `no worker ${cmd.workerId}` };
     if (cmd.cordoned !== undefined) w.cordoned = cmd.cordoned;
     if (cmd.draining !== undefined) w.draining = cmd.draining;
+    if (cmd.clearQuarantine) clearBreaker((w.breaker ??= newBreaker()));
     return { kind: 'ok' };
   }
 
@@ -308,7 +512,6 @@ export class CoordinatorState {
       const rec = this.tasks.get(id);
       if (!rec || isFinal(rec.task.state)) continue;
       const task = rec.task;
-      if (task.state === TaskState.PENDING) this.pending.remove(task);
       if (task.state === TaskState.RUNNING) {
         running.push({ key: { $typeName: 'dtf.common.v1.AttemptKey', taskId: id, attempt: task.attempt }, workerId: task.workerId });
       }
@@ -318,17 +521,47 @@ export class CoordinatorState {
     return { kind: 'cancelled', running };
   }
 
+  /** Warns about pending tasks that can no longer start in time for their deadline. */
+  private checkDeadlines(timeMs: bigint): void {
+    const now = Number(timeMs);
+    for (let rec = this.deadlineWatch.peek(); rec && rec.latestStartMs < now; rec = this.deadlineWatch.peek()) {
+      this.deadlineWatch.pop();
+      const deadline = Number(rec.task.spec?.deadlineMs ?? 0n);
+      const left = deadline - now;
+      this.warn(rec, left <= 0
+        ? `deadline passed ${describeMs(-left)} ago before it could start`
+        : `deadline can no longer be met: not started, needs ~${describeMs(rec.task.predictedDurationMs)}, ${describeMs(left)} left`);
+    }
+  }
+
+  private warn(rec: TaskRecord, message: string): void {
+    rec.task.warnings.push(message);
+    const job = this.jobs.get(rec.task.jobId)!.job;
+    if (job.warnings.length < jobWarningsMax) job.warnings.push(`task "${rec.task.spec?.name || rec.task.id}": ${message}`);
+    else job.warnings[jobWarningsMax - 1] = `…and more warnings (see the tasks)`;
+  }
+
   private running(workerId: string): Set<string> {
     let s = this.runningByWorker.get(workerId);
     if (!s) this.runningByWorker.set(workerId, (s = new Set()));
     return s;
   }
 
-  /** Moves a task to `state`, keeping its job's counts and state in step. */
+  /**
+   * Moves a task to `state`, keeping its job's counts and state, the queue
+   * and its dependents in step.
+   */
   private setTaskState(rec: TaskRecord, state: TaskState, timeMs?: bigint): void {
     const task = rec.task;
     const job = this.jobs.get(task.jobId)!.job;
     const counts = job.counts!;
+    if (task.state === TaskState.PENDING && state !== TaskState.PENDING && state !== TaskState.RUNNING) {
+      // A pending task ending here (cancelled, skipped) leaves the queue.
+      this.queue.remove(task.id);
+      if (rec.watchPos >= 0) this.deadlineWatch.remove(rec);
+      this.pendingCount--;
+      this.tenant(rec.tenant).queued--;
+    }
     adjustCount(counts, task.state, -1);
     adjustCount(counts, state, +1);
     task.state = state;
@@ -338,6 +571,7 @@ export class CoordinatorState {
         case: 'taskFinished',
         value: { $typeName: 'dtf.result.v1.TaskFinished', taskId: task.id, jobId: task.jobId, state, attempts: task.attempt },
       });
+      this.release(rec, state, timeMs ?? 0n);
     }
     const before = job.state;
     job.state = deriveJobState(counts);
@@ -346,6 +580,36 @@ export class CoordinatorState {
       this.events.push({ case: 'jobFinished', value: { $typeName: 'dtf.result.v1.JobFinished', job: clone(JobSchema, job) } });
     }
   }
+
+  /** A task ended: its dependents become ready, or are skipped when it did not succeed. */
+  private release(rec: TaskRecord, state: TaskState, timeMs: bigint): void {
+    const name = rec.task.spec?.name || rec.task.id;
+    for (const id of rec.dependents) {
+      const dep = this.tasks.get(id)!;
+      if (dep.task.state !== TaskState.PENDING) continue;
+      if (state === TaskState.SUCCEEDED) {
+        dep.waiting.delete(rec.task.id);
+        dep.task.waitingOn = [...dep.waiting];
+        if (dep.waiting.size === 0) this.enqueue(dep, timeMs);
+      } else {
+        dep.task.pendingReason = `skipped: dependency "${name}" ${state === TaskState.SKIPPED ? 'was skipped' : state === TaskState.CANCELLED ? 'was cancelled' : 'did not succeed'}`;
+        this.setTaskState(dep, TaskState.SKIPPED, timeMs);
+      }
+    }
+  }
+}
+
+function describeOutcome(r: AttemptResult): string {
+  const name = (AttemptOutcome[r.outcome] ?? 'unknown').toLowerCase().replace(/_/g, ' ');
+  return r.error ? `${name}: ${r.error}` : name;
+}
+
+/** "1.5 s", "3 min", "2.0 h": durations for people. */
+export function describeMs(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 /** A task as it was submitted: its own fields copied, its (immutable) spec shared. */
@@ -361,6 +625,7 @@ function adjustCount(c: Job['counts'] & object, state: TaskState, delta: number)
     case TaskState.FAILED: c.failed += delta; break;
     case TaskState.CANCELLED: c.cancelled += delta; break;
     case TaskState.ERRORED: c.errored += delta; break;
+    case TaskState.SKIPPED: c.skipped += delta; break;
     default: break;
   }
 }
@@ -372,7 +637,7 @@ function isJobFinal(s: JobState): boolean {
 /** A job is finished when all its tasks are; it failed if any task did not succeed. */
 function deriveJobState(c: Job['counts'] & object): JobState {
   if (c.pending + c.running > 0) {
-    const started = c.running + c.succeeded + c.failed + c.errored + c.cancelled > 0;
+    const started = c.running + c.succeeded + c.failed + c.errored + c.cancelled + c.skipped > 0;
     return started ? JobState.RUNNING : JobState.PENDING;
   }
   if (c.succeeded === c.total) return JobState.SUCCEEDED;

@@ -9,6 +9,7 @@ import {
   WorkerSchema,
   type AttemptKey,
   type Task,
+  type TaskSpec,
 } from '../gen/dtf/common/v1/common_pb';
 import { CommandSchema, type Command } from '../gen/dtf/state/v1/command_pb';
 import { CoordinatorState, type ApplyResult } from './coordinator-state';
@@ -19,6 +20,12 @@ import { CoordinatorState, type ApplyResult } from './coordinator-state';
  */
 
 export type CommandKind = Command['kind'];
+
+/**
+ * Time between the harness's entries: past the longest default retry
+ * backoff, so a retried task may be assigned in the next entry.
+ */
+export const stepMs = 60_000n;
 
 /** A command with the given proposer time and kind. */
 export function command(timeMs: bigint, kind: CommandKind): Command {
@@ -33,16 +40,18 @@ export interface TaskInit {
   id: string;
   retries?: number;
   priority?: number;
+  /** Any other spec fields (dependencies, deadline, retry policy, requirements…). */
+  spec?: Partial<Omit<TaskSpec, '$typeName'>>;
 }
 
-export function submitJob(jobId: string, tasks: TaskInit[], idempotencyKey = ''): CommandKind {
+export function submitJob(jobId: string, tasks: TaskInit[], idempotencyKey = '', tenant = ''): CommandKind {
   return {
     case: 'submitJob',
     value: {
       $typeName: 'dtf.state.v1.SubmitJob',
-      job: create(JobSchema, { id: jobId, name: `job ${jobId}`, idempotencyKey }),
+      job: create(JobSchema, { id: jobId, name: `job ${jobId}`, idempotencyKey, tenant }),
       tasks: tasks.map((t) =>
-        create(TaskSchema, { id: t.id, spec: { name: t.id, argv: ['true'], retries: t.retries ?? 0, priority: t.priority ?? 0 } }),
+        create(TaskSchema, { id: t.id, spec: { name: t.id, argv: ['true'], retries: t.retries ?? 0, priority: t.priority ?? 0, ...t.spec } }),
       ),
     },
   };
@@ -108,7 +117,7 @@ export class StateHarness {
 
   apply(kind: CommandKind): ApplyResult {
     this.index++;
-    this.timeMs += 1_000n;
+    this.timeMs += stepMs;
     return this.state.apply(this.index, command(this.timeMs, kind));
   }
 
@@ -123,7 +132,7 @@ export class StateHarness {
   }
 
   pendingIds(): string[] {
-    return [...this.state.pending.inOrder()].map((t) => t.id);
+    return this.state.queue.inOrder({ nowMs: Number(this.timeMs), agingMs: 0, tenantShare: () => 0 }).map((e) => e.task.id);
   }
 }
 
@@ -137,9 +146,11 @@ export function canonicalState(s: CoordinatorState): string {
     appliedIndex: s.appliedIndex,
     staleRejected: s.staleRejected,
     jobs: [...s.jobs].map(([id, r]) => ({ id, job: r.job, taskIds: r.taskIds })),
-    tasks: [...s.tasks].map(([id, r]) => ({ id, task: r.task, attempts: r.attempts, failedRuns: r.failedRuns })),
+    tasks: [...s.tasks].map(([id, r]) => ({ id, task: r.task, attempts: r.attempts, lost: r.lost, budgeted: r.budgeted, seq: r.seq, tenant: r.tenant })),
     workers: [...s.workers].map(([id, w]) => ({ id, w, runningOn: s.runningOn(id).map((t) => t.id) })),
-    pending: [...s.pending.inOrder()].map((t) => t.id),
+    queued: [...s.queue.all()].map((e) => [e.task.id, e.seq, e.enqueuedMs, e.notBeforeMs]).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    pendingCount: s.pendingCount,
+    durations: [...s.durations.entries()],
     events: { first: s.events.first, last: s.events.last, dropped: s.events.dropped, held: s.events.after(0n, Number.MAX_SAFE_INTEGER) },
   };
   return canonicalJson(snapshot);

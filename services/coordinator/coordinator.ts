@@ -10,13 +10,13 @@ import { FileLog } from '../../libs/log/file-log';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { GrpcServer } from '../../libs/rpc/grpc-server';
 import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
-import { CoordinatorState } from '../../libs/state/coordinator-state';
+import { CoordinatorState, type StateOptions } from '../../libs/state/coordinator-state';
 import { registryService } from '../registry/registry-service';
 import { resultService } from '../results/result-service';
 import { schedulerService } from '../scheduler/scheduler-service';
 import { ChangeNotifier } from './change-notifier';
 import { acquireLock, type Lock } from './data-dir-lock';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type SchedulingOptions } from './dispatcher';
 import { OutputStore } from './output-store';
 import { defaultLiveness, WorkerHub, type LivenessOptions } from './worker-hub';
 import { workerService } from './worker-service';
@@ -32,6 +32,10 @@ export interface CoordinatorOptions {
   now?: () => number;
   /** Site plug-ins: extra feasibility checkers and rankers. */
   plugins?: SchedulerPlugin[];
+  /** Aging, ranking per pool and tenant weights. */
+  scheduling?: Partial<Omit<SchedulingOptions, 'plugins'>>;
+  /** Queue bounds and circuit breaker: every replica must use the same. */
+  policy?: Partial<StateOptions>;
 }
 
 /**
@@ -40,7 +44,7 @@ export interface CoordinatorOptions {
  * `dtf up`.
  */
 export class Coordinator {
-  readonly state = new CoordinatorState();
+  readonly state: CoordinatorState;
   readonly changes = new ChangeNotifier();
   readonly logger: Logger;
   readonly now: () => number;
@@ -53,6 +57,9 @@ export class Coordinator {
   /** Submissions refused because a queue bound was reached. */
   shed = 0;
   private timer: NodeJS.Timeout | undefined;
+  private checkingDeadlines = false;
+  private startsPerSecond = 0;
+  private rateSample = { atMs: 0, placed: 0 };
   private lock: Lock | undefined;
   private readonly startedMs: number;
 
@@ -61,6 +68,7 @@ export class Coordinator {
     this.now = opts.now ?? Date.now;
     this.outputs = new OutputStore(path.join(opts.dataDir, 'output'));
     this.startedMs = this.now();
+    this.state = new CoordinatorState(opts.policy);
   }
 
   static async start(opts: CoordinatorOptions): Promise<Coordinator> {
@@ -89,11 +97,18 @@ export class Coordinator {
     this.logger.info({ entries: String(this.log.appliedIndex()), ms: Date.now() - t0 }, 'log replayed');
     const liveness = { ...defaultLiveness, ...this.opts.liveness };
     this.hub = new WorkerHub(this.state, this.log, this.now, liveness);
-    this.dispatcher = new Dispatcher(this.state, this.log, this.hub, (e) => this.logger.error({ err: e.message }, 'scheduling round failed'));
+    this.dispatcher = new Dispatcher(
+      this.state, this.log, this.hub,
+      (e) => this.logger.error({ err: e.message }, 'scheduling round failed'),
+      this.now,
+      { ...this.opts.scheduling, plugins: this.opts.plugins ?? [] },
+    );
     this.hub.onCapacity = () => this.dispatcher.kick();
     this.state.events.onAppend = () => this.changes.notify();
     this.timer = setInterval(() => {
       this.hub.expireSilent().catch((e) => this.logger.error({ err: (e as Error).message }, 'liveness check failed'));
+      this.checkDeadlines();
+      this.sampleStartRate();
     }, Math.max(100, Math.floor(liveness.heartbeatIntervalMs / 2)));
     if (this.opts.listen !== undefined) {
       this.server = new GrpcServer()
@@ -105,6 +120,34 @@ export class Coordinator {
       this.logger.info({ port: this.port }, 'coordinator listening');
     }
     this.dispatcher.kick();
+  }
+
+  /** Proposes a deadline check when a pending task can no longer start in time. */
+  private checkDeadlines(): void {
+    if (this.checkingDeadlines || !this.state.deadlinesDue(this.now())) return;
+    this.checkingDeadlines = true;
+    this.log.propose(this.hub.command({ case: 'checkDeadlines', value: { $typeName: 'dtf.state.v1.CheckDeadlines' } }))
+      .catch((e: Error) => this.logger.error({ err: e.message }, 'deadline check failed'))
+      .finally(() => { this.checkingDeadlines = false; });
+  }
+
+  /**
+   * Seconds a refused submitter of `tasks` tasks should wait: the time the
+   * recent start rate takes to free that much room, within 1 s to 5 min.
+   */
+  retryAfterSeconds(tasks: number): number {
+    if (this.startsPerSecond <= 0) return 30;
+    return Math.min(300, Math.max(1, Math.ceil(tasks / this.startsPerSecond)));
+  }
+
+  /** Folds the last interval's task starts into the moving start rate. */
+  private sampleStartRate(): void {
+    const now = this.now();
+    const dt = (now - this.rateSample.atMs) / 1000;
+    if (dt < 1) return;
+    const rate = (this.dispatcher.placed - this.rateSample.placed) / dt;
+    this.startsPerSecond = this.startsPerSecond === 0 ? rate : this.startsPerSecond + 0.2 * (rate - this.startsPerSecond);
+    this.rateSample = { atMs: now, placed: this.dispatcher.placed };
   }
 
   /** Cancels tasks and tells the workers running them to stop. */
@@ -133,7 +176,7 @@ export class Coordinator {
       $typeName: 'dtf.scheduler.v1.GetStatusResponse',
       workersOnline: online,
       workersTotal: this.state.workers.size,
-      tasksPending: this.state.pending.size,
+      tasksPending: this.state.pendingCount,
       tasksRunning: running,
       jobsActive: active,
       appliedIndex: this.log.appliedIndex(),

@@ -1,8 +1,16 @@
-import { WorkerState, type AttemptKey, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
+import { WorkerState, type AttemptKey, type Requirements, type Worker } from '../../libs/gen/dtf/common/v1/common_pb';
 import type { Assignment } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
-import { placeTasks, type Candidate } from '../../libs/scheduling/place-tasks';
+import { firstRefusal } from '../../libs/scheduling/feasibility';
+import type { Refusal, SchedulerPlugin } from '../../libs/scheduling/plugin';
+import { preferenceScore } from '../../libs/scheduling/preferences';
+import type { QueueEntry } from '../../libs/scheduling/ready-index';
+import { requirementClass } from '../../libs/scheduling/requirement-class';
+import { addResources, capacityOf, emptyResources, subtract, type Resources } from '../../libs/scheduling/resources';
+import { defaultRanking, scheduleRound, type FreeWorker, type RankingPolicy, type RoundContext } from '../../libs/scheduling/schedule-round';
+import { breakerAllows } from '../../libs/state/circuit-breaker';
 import type { ApplyResult, CoordinatorState } from '../../libs/state/coordinator-state';
+import type { WorkerRoomNow } from '../../libs/scheduling/explain-task';
 import type { WorkerHub } from './worker-hub';
 
 /** Placements proposed in one log entry at most. */
@@ -15,27 +23,46 @@ export const placementsPerRoundMax = 4096;
  */
 export const roundsInFlightMax = 4;
 
+/** Scheduling policy of one coordinator. */
+export interface SchedulingOptions {
+  /** A queued task gains one priority level per this long; 0 disables aging. */
+  agingMs: number;
+  ranking: RankingPolicy;
+  /** Fair-share weight per tenant; others weigh 1. */
+  tenantWeights: Record<string, number>;
+  plugins: SchedulerPlugin[];
+}
+
+export const defaultScheduling: SchedulingOptions = { agingMs: 60_000, ranking: defaultRanking, tenantWeights: {}, plugins: [] };
+
 interface Proposed {
   workerId: string;
   key: AttemptKey;
+  entry: QueueEntry;
+  holding: Resources;
 }
 
 /**
- * Runs scheduling rounds: match pending tasks to workers with credit, commit
- * the decisions through the log, then push the accepted assignments.
+ * Runs scheduling rounds: match ready tasks to workers with credit and room,
+ * commit the decisions through the log, then push the accepted assignments.
  *
  * Rounds may overlap: a round places while earlier ones are still being
- * committed. A task is still never placed twice, because a round skips the
- * tasks that earlier, uncommitted rounds proposed, and spends credits at
- * proposal time; and the state machine would reject a second placement of a
- * task that is no longer pending anyway.
+ * committed. A task is still never placed twice: a round takes the tasks it
+ * places out of the queue and spends credits and resources at proposal time;
+ * what the log rejects goes back. The state machine would reject a second
+ * placement of a task that is no longer pending anyway.
  */
 export class Dispatcher {
   private scheduled = false;
   private stopped = false;
-  /** Tasks in proposed, not yet committed, placements. */
-  private readonly proposed = new Set<string>();
   private inFlight = 0;
+  /** Resources held by proposed, not yet committed, placements. */
+  private readonly proposedUse = new Map<string, Resources>();
+  private dueTimer: NodeJS.Timeout | undefined;
+  private dueAt = Infinity;
+  /** Feasibility per worker object (a rejoin makes a new one) and requirement class. */
+  private readonly feasibility = new WeakMap<Worker, Map<string, Refusal | null>>();
+  private readonly policy: SchedulingOptions;
   /** Rounds run and tasks placed, for metrics. */
   rounds = 0;
   placed = 0;
@@ -45,7 +72,11 @@ export class Dispatcher {
     private readonly log: ReplicatedLog,
     private readonly hub: WorkerHub,
     private readonly onError: (e: Error) => void,
-  ) {}
+    private readonly now: () => number = Date.now,
+    policy: Partial<SchedulingOptions> = {},
+  ) {
+    this.policy = { ...defaultScheduling, ...policy };
+  }
 
   kick(): void {
     if (this.stopped || this.scheduled) return;
@@ -55,55 +86,125 @@ export class Dispatcher {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.dueTimer);
   }
 
-  private candidates(): Candidate[] {
-    const out: Candidate[] = [];
+  /** Why the worker can never run tasks with `req`: built-in checks, then plug-ins. Cached. */
+  refusal(req: Requirements | undefined, worker: Worker, cls: string): Refusal | undefined {
+    let byClass = this.feasibility.get(worker);
+    if (!byClass) this.feasibility.set(worker, (byClass = new Map()));
+    // Cordon and drain change in place; they are part of the key.
+    const key = `${worker.cordoned ? 'c' : ''}${worker.draining ? 'd' : ''}${worker.state}|${cls}`;
+    let r = byClass.get(key);
+    if (r === undefined) {
+      r = firstRefusal(req, worker, this.checkers) ?? null;
+      byClass.set(key, r);
+    }
+    return r ?? undefined;
+  }
+
+  private get checkers() {
+    return this.policy.plugins.flatMap((p) => p.checkers ?? []);
+  }
+
+  /** Workers that may take work now, with what they have free. */
+  freeWorkers(nowMs: number): FreeWorker[] {
+    const out: FreeWorker[] = [];
     for (const s of this.hub.sessions.values()) {
       const w = this.state.workers.get(s.workerId);
-      if (!s.closed && s.credits > 0 && w && w.state === WorkerState.ONLINE && !w.cordoned && !w.draining) {
-        out.push({ worker: w, credits: s.credits });
-      }
+      if (s.closed || s.credits <= 0 || !w || w.state !== WorkerState.ONLINE || w.cordoned || w.draining) continue;
+      const allows = breakerAllows(w.breaker, BigInt(nowMs));
+      if (allows === 'none') continue;
+      if (allows === 'probe' && (this.state.runningCount(w.id) > 0 || this.proposedUse.has(w.id))) continue;
+      const free = this.state.freeOn(w);
+      const held = this.proposedUse.get(w.id);
+      out.push({
+        worker: w,
+        slots: allows === 'probe' ? 1 : s.credits,
+        free: held ? subtract(free, held) : free,
+        capacity: capacityOf(w),
+      });
     }
     return out;
   }
 
-  /** Pending tasks in queue order, less those an uncommitted round already placed. */
-  private *placeable(): IterableIterator<Task> {
-    for (const t of this.state.pending.inOrder()) if (!this.proposed.has(t.id)) yield t;
+  /** A worker's room now, as `explain` reports it. */
+  roomOf(w: Worker, nowMs: number): WorkerRoomNow {
+    const s = this.hub.sessions.get(w.id);
+    const allows = breakerAllows(w.breaker, BigInt(nowMs));
+    const held = this.proposedUse.get(w.id);
+    const free = held ? subtract(this.state.freeOn(w), held) : this.state.freeOn(w);
+    if (allows === 'none') {
+      const until = w.breaker?.probing ? 'a probe task is running' : `until ${new Date(Number(w.breaker!.untilMs)).toISOString()}`;
+      return { quarantine: `quarantined (${until}): ${w.breaker?.reason ?? ''}`, slots: 0, free };
+    }
+    let slots = s && !s.closed ? s.credits : 0;
+    if (allows === 'probe') slots = this.state.runningCount(w.id) > 0 ? 0 : Math.min(1, slots);
+    return { slots, free };
+  }
+
+  /** The context a round decides in. */
+  roundContext(nowMs: number): RoundContext {
+    const weights = this.policy.tenantWeights;
+    return {
+      nowMs,
+      agingMs: this.policy.agingMs,
+      refusal: (req, worker) => this.refusal(req, worker, requirementKey(req)),
+      preference: preferenceScore,
+      rankers: this.policy.plugins.flatMap((p) => p.rankers ?? []),
+      ranking: this.policy.ranking,
+      tenantRunning: (t) => this.state.tenantUsage(t).running,
+      tenantWeight: (t) => weights[t] ?? 1,
+      maxPlacements: placementsPerRoundMax,
+    };
   }
 
   private round(): void {
     this.scheduled = false;
     // A round that ends kicks again, so nothing waits forever behind the bound.
-    if (this.stopped || this.inFlight >= roundsInFlightMax || this.state.pending.size === 0) return;
+    if (this.stopped || this.inFlight >= roundsInFlightMax || this.state.queue.size === 0) return;
+    const nowMs = this.now();
     let placements: Proposed[];
     try {
-      const candidates = this.candidates();
-      if (candidates.length === 0) return;
-      placements = placeTasks(this.placeable(), candidates).slice(0, placementsPerRoundMax).map((p) => ({
+      const workers = this.freeWorkers(nowMs);
+      const decided = workers.length === 0 ? [] : scheduleRound(this.state.queue, workers, this.roundContext(nowMs));
+      placements = decided.map((p) => ({
         workerId: p.workerId,
-        key: { $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: p.task.id, attempt: p.task.attempt + 1 },
+        entry: p.entry,
+        holding: p.holding,
+        key: { $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: p.entry.task.id, attempt: p.entry.task.attempt + 1 },
       }));
     } catch (e) {
       this.onError(e as Error);
       return;
+    } finally {
+      this.armDueTimer();
     }
     this.rounds++;
     if (placements.length === 0) return;
     for (const p of placements) {
       this.hub.sessions.get(p.workerId)!.credits--;
-      this.proposed.add(p.key.taskId);
+      let held = this.proposedUse.get(p.workerId);
+      if (!held) this.proposedUse.set(p.workerId, (held = emptyResources()));
+      addResources(held, p.holding, 1);
     }
     this.inFlight++;
     this.log.propose(this.hub.command({
       case: 'assignAttempts',
-      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map((p) => ({ $typeName: 'dtf.state.v1.Placement', ...p })) },
+      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map((p) => ({ $typeName: 'dtf.state.v1.Placement', key: p.key, workerId: p.workerId })) },
     })).then(
       (res) => this.committed(placements, res),
-      (e: Error) => this.onError(e),
+      (e: Error) => {
+        this.giveBack(placements);
+        this.onError(e);
+      },
     ).finally(() => {
-      for (const p of placements) this.proposed.delete(p.key.taskId);
+      for (const p of placements) {
+        const held = this.proposedUse.get(p.workerId);
+        if (!held) continue;
+        addResources(held, p.holding, -1);
+        if (held.cpu <= 0 && held.memory <= 0 && [...held.devices.values()].every((n) => n <= 0)) this.proposedUse.delete(p.workerId);
+      }
       this.inFlight--;
       this.kick();
     });
@@ -111,9 +212,25 @@ export class Dispatcher {
     this.kick();
   }
 
-  /** Pushes what was accepted and gives back the credits of what was not. */
+  /** Wakes the dispatcher when the next retry backoff ends. */
+  private armDueTimer(): void {
+    const due = this.state.queue.nextDueMs();
+    if (due === undefined || due >= this.dueAt) return;
+    clearTimeout(this.dueTimer);
+    this.dueAt = due;
+    this.dueTimer = setTimeout(() => {
+      this.dueAt = Infinity;
+      this.kick();
+    }, Math.max(0, due - this.now()));
+    this.dueTimer.unref?.();
+  }
+
+  /** Pushes what was accepted and gives back the credits and tasks of what was not. */
   private committed(placements: Proposed[], res: ApplyResult): void {
-    if (res.kind !== 'assigned') return;
+    if (res.kind !== 'assigned') {
+      this.giveBack(placements);
+      return;
+    }
     const byWorker = new Map<string, Assignment[]>();
     for (const a of res.accepted) {
       let list = byWorker.get(a.workerId);
@@ -124,13 +241,29 @@ export class Dispatcher {
       this.hub.sessions.get(workerId)?.send({ case: 'assign', value: { $typeName: 'dtf.worker.v1.Assign', assignments } });
     }
     if (res.rejected.length > 0) {
-      const workerOf = new Map(placements.map((p) => [p.key.taskId, p.workerId]));
-      for (const key of res.rejected) {
-        const workerId = workerOf.get(key.taskId);
-        const s = workerId === undefined ? undefined : this.hub.sessions.get(workerId);
-        if (s) s.credits++;
-      }
+      const rejected = new Set(res.rejected.map((k) => k.taskId));
+      this.giveBack(placements.filter((p) => rejected.has(p.key.taskId)));
     }
     this.placed += res.accepted.length;
   }
+
+  private giveBack(placements: Proposed[]): void {
+    for (const p of placements) {
+      const s = this.hub.sessions.get(p.workerId);
+      if (s) s.credits++;
+      this.state.requeue(p.entry);
+    }
+  }
+}
+
+function requirementKey(req: Requirements | undefined): string {
+  return requirementClassCache.get(req ?? NONE) ?? cacheClass(req);
+}
+
+const NONE = {} as Requirements;
+const requirementClassCache = new WeakMap<object, string>();
+function cacheClass(req: Requirements | undefined): string {
+  const key = requirementClass(req);
+  requirementClassCache.set(req ?? NONE, key);
+  return key;
 }

@@ -16,5 +16,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendError(res: ServerResponse, err: unknown): void {
   const ce = ConnectError.from(err);
   const status = ce.code === Code.Unimplemented ? 501 : codeToHttpStatus(ce.code);
-  sendJson(res, status, { error: { code: codeToString(ce.code), message: ce.rawMessage } });
+  const headers: Record<string, string> = {};
+  const retryAfter = ce.metadata.get('retry-after');
+  if (retryAfter) headers['retry-after'] = retryAfter;
+  sendJson(res, status, { error: { code: codeToString(ce.code), message: ce.rawMessage } }, headers);
 }

@@ -2,12 +2,12 @@ import { create, fromJson, toJson, type DescMessage, type JsonValue } from '@buf
 import { Code, ConnectError, createHandlerContext, type HandlerContext } from '@connectrpc/connect';
 import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
 import {
-  ListWorkersRequestSchema, ListWorkersResponseSchema, RegisterWorkerRequestSchema, RegisterWorkerResponseSchema,
+  ClearQuarantineResponseSchema, ListWorkersRequestSchema, ListWorkersResponseSchema, RegisterWorkerRequestSchema, RegisterWorkerResponseSchema,
   ReportWorkerStatusRequestSchema, ReportWorkerStatusResponseSchema, RegistryService,
 } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
 import { GetTaskResultResponseSchema, ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import {
-  CancelJobResponseSchema, CancelTaskResponseSchema, GetJobResponseSchema, GetStatusResponseSchema, GetTaskResponseSchema,
+  CancelJobResponseSchema, ExplainTaskResponseSchema, CancelTaskResponseSchema, GetJobResponseSchema, GetStatusResponseSchema, GetTaskResponseSchema,
   ListJobsResponseSchema, ListTasksResponseSchema, SchedulerService, SubmitJobRequestSchema, SubmitJobResponseSchema,
 } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import type { CoordinatorImpls } from './service-impls';
@@ -69,6 +69,7 @@ export function restRoutes(impls: CoordinatorImpls): Route[] {
   return [
     { method: 'POST', path: '/api/tasks/submit', handle: async (i) => out(SubmitJobResponseSchema, await s.submitJob(parseBody(SubmitJobRequestSchema, i.body), ctxFor(SchedulerService, 'SubmitJob', i.signal))) },
     { method: 'GET', path: '/api/tasks', handle: async (i) => out(ListTasksResponseSchema, await s.listTasks({ $typeName: 'dtf.scheduler.v1.ListTasksRequest', jobId: i.query.get('job_id') ?? '', state: stateParam(i.query), pageSize: intParam(i.query, 'page_size'), pageToken: i.query.get('page_token') ?? '' }, ctxFor(SchedulerService, 'ListTasks', i.signal))) },
+    { method: 'GET', path: '/api/tasks/{task_id}/explain', handle: async (i) => out(ExplainTaskResponseSchema, await s.explainTask({ $typeName: 'dtf.scheduler.v1.ExplainTaskRequest', taskId: i.params.task_id }, ctxFor(SchedulerService, 'ExplainTask', i.signal))) },
     { method: 'GET', path: '/api/tasks/{task_id}', handle: async (i) => out(GetTaskResponseSchema, await s.getTask({ $typeName: 'dtf.scheduler.v1.GetTaskRequest', taskId: i.params.task_id }, ctxFor(SchedulerService, 'GetTask', i.signal))) },
     { method: 'POST', path: '/api/tasks/{task_id}/cancel', handle: async (i) => out(CancelTaskResponseSchema, await s.cancelTask({ $typeName: 'dtf.scheduler.v1.CancelTaskRequest', taskId: i.params.task_id }, ctxFor(SchedulerService, 'CancelTask', i.signal))) },
     { method: 'GET', path: '/api/jobs', handle: async (i) => out(ListJobsResponseSchema, await s.listJobs({ $typeName: 'dtf.scheduler.v1.ListJobsRequest', pageSize: intParam(i.query, 'page_size'), pageToken: i.query.get('page_token') ?? '' }, ctxFor(SchedulerService, 'ListJobs', i.signal))) },
@@ -77,6 +78,7 @@ export function restRoutes(impls: CoordinatorImpls): Route[] {
     { method: 'GET', path: '/api/results/{task_id}', handle: async (i) => out(GetTaskResultResponseSchema, await res.getTaskResult({ $typeName: 'dtf.result.v1.GetTaskResultRequest', taskId: i.params.task_id }, ctxFor(ResultService, 'GetTaskResult', i.signal))) },
     { method: 'GET', path: '/api/status', handle: async (i) => out(GetStatusResponseSchema, await s.getStatus({ $typeName: 'dtf.scheduler.v1.GetStatusRequest' }, ctxFor(SchedulerService, 'GetStatus', i.signal))) },
     { method: 'GET', path: '/api/workers', handle: async (i) => out(ListWorkersResponseSchema, await r.listWorkers({ ...parseBody(ListWorkersRequestSchema, {}), includeGone: i.query.get('include_gone') === 'true' }, ctxFor(RegistryService, 'ListWorkers', i.signal))) },
+    { method: 'POST', path: '/api/workers/{worker_id}/clear_quarantine', handle: async (i) => out(ClearQuarantineResponseSchema, await r.clearQuarantine({ $typeName: 'dtf.registry.v1.ClearQuarantineRequest', workerId: i.params.worker_id }, ctxFor(RegistryService, 'ClearQuarantine', i.signal))) },
     { method: 'POST', path: '/api/workers/register', handle: async (i) => out(RegisterWorkerResponseSchema, await r.registerWorker(parseBody(RegisterWorkerRequestSchema, i.body), ctxFor(RegistryService, 'RegisterWorker', i.signal))) },
     { method: 'POST', path: '/api/workers/status', handle: async (i) => out(ReportWorkerStatusResponseSchema, await r.reportWorkerStatus(parseBody(ReportWorkerStatusRequestSchema, i.body), ctxFor(RegistryService, 'ReportWorkerStatus', i.signal))) },
     ...['request_vote', 'append_entries', 'sync_state'].map((name): Route => ({

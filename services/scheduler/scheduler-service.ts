@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { JobSchema, TaskSchema, TaskState, type Job, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
 import type { SchedulerService, WatchJobResponse } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { explainPending } from '../../libs/scheduling/explain-pending';
+import { explainTask } from '../../libs/scheduling/explain-task';
+import { admissionRefusal } from '../../libs/state/admission';
+import { defaultTenant } from '../../libs/state/coordinator-state';
 import { isFinal } from '../../libs/state/task-transitions';
 import type { Coordinator } from '../coordinator/coordinator';
 import { validateSubmit } from './validate-submit';
@@ -19,14 +22,19 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
       const known = req.idempotencyKey ? c.state.jobIdForKey(req.idempotencyKey) : undefined;
       const jobId = known ?? `job-${randomBytes(6).toString('hex')}`;
       if (!known) {
+        const tenant = req.tenant || defaultTenant;
+        const priority = req.tasks.reduce((m, t) => Math.max(m, t.priority), -Infinity);
+        const refusal = admissionRefusal(c.state.options.bounds, priority, req.tasks.length, c.state.pendingCount, tenant, c.state.tenantUsage(tenant).queued);
+        if (refusal) throw shed(c, refusal, req.tasks.length);
         const res = await c.log.propose(c.hub.command({
           case: 'submitJob',
           value: {
             $typeName: 'dtf.state.v1.SubmitJob',
-            job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels }),
+            job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
             tasks: req.tasks.map((spec, i) => create(TaskSchema, { id: `${jobId}.${i + 1}`, spec: { ...spec, name: spec.name || `task-${i + 1}` } })),
           },
         }));
+        if (res.kind === 'exhausted') throw shed(c, res.message, req.tasks.length);
         if (res.kind !== 'submitted') throw new ConnectError(`submit failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
         c.dispatcher.kick();
         return { job: jobOf(c, res.jobId), taskIds: c.state.taskIdsOf(res.jobId), duplicate: res.duplicate };
@@ -71,9 +79,31 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
     },
     async explainTask(req) {
       const task = taskView(c, req.taskId);
-      return { task, summary: task.pendingReason, queuePosition: 0, queueLength: 0, neverRunnable: false, workers: [] };
+      const nowMs = c.now();
+      const ctx = c.dispatcher.roundContext(nowMs);
+      const x = explainTask({
+        task: c.state.tasks.get(req.taskId)!.task,
+        index: c.state.queue,
+        order: { nowMs, agingMs: ctx.agingMs, tenantShare: (t) => ctx.tenantRunning(t) / Math.max(1e-9, ctx.tenantWeight(t)) },
+        workers: c.state.workers.values(),
+        refusal: (t, w) => ctx.refusal(t.spec?.requirements, w),
+        room: (w) => c.dispatcher.roomOf(w, nowMs),
+        nameOf: (id) => c.state.tasks.get(id)?.task.spec?.name || id,
+      });
+      return { $typeName: 'dtf.scheduler.v1.ExplainTaskResponse', task, ...x };
     },
   };
+}
+
+/**
+ * RESOURCE_EXHAUSTED (HTTP 429) for a submission past a queue bound, with a
+ * retry-after in seconds: the time the recent start rate takes to free room
+ * for the submission.
+ */
+function shed(c: Coordinator, why: string, tasks: number): ConnectError {
+  c.shed++;
+  const seconds = c.retryAfterSeconds(tasks);
+  return new ConnectError(`${why}; retry after ${seconds} s`, Code.ResourceExhausted, { 'retry-after': String(seconds) });
 }
 
 /** The job, or NOT_FOUND naming the id. */
@@ -88,6 +118,10 @@ export function taskView(c: Coordinator, taskId: string): Task {
   const rec = c.state.tasks.get(taskId);
   if (!rec) throw new ConnectError(`task "${taskId}" not found`, Code.NotFound);
   if (rec.task.state !== TaskState.PENDING) return rec.task;
+  if (rec.task.waitingOn.length > 0) {
+    return { ...rec.task, pendingReason: `waiting for ${rec.task.waitingOn.map((id) => c.state.tasks.get(id)?.task.spec?.name || id).join(', ')}` };
+  }
+  if (rec.task.notBeforeMs > BigInt(c.now())) return rec.task;
   return { ...rec.task, pendingReason: explainPending(rec.task, c.state.workers.values()) };
 }
 

@@ -1,0 +1,90 @@
+import { DeviceKind, type Requirements, type Worker } from '../gen/dtf/common/v1/common_pb';
+
+/** Amounts of CPU, memory and accelerator devices. */
+export interface Resources {
+  cpu: number;
+  memory: number;
+  /** Accelerator devices by kind (the CPU is not one). */
+  devices: Map<DeviceKind, number>;
+}
+
+/** What one task takes from a worker while it runs. */
+export interface Demand {
+  cpu: number;
+  memory: number;
+  /** Accelerators of one of these kinds (any-of), `count` of them… */
+  anyOf: DeviceKind[];
+  count: number;
+  /** …and one of each of these (all-of). */
+  allOf: DeviceKind[];
+}
+
+export function emptyResources(): Resources {
+  return { cpu: 0, memory: 0, devices: new Map() };
+}
+
+/** What a worker has in all: its cores, memory and accelerators. */
+export function capacityOf(worker: Worker): Resources {
+  const hw = worker.hardware;
+  const devices = new Map<DeviceKind, number>();
+  for (const d of hw?.devices ?? []) {
+    if (d.kind === DeviceKind.CPU || d.kind === DeviceKind.UNSPECIFIED) continue;
+    devices.set(d.kind, (devices.get(d.kind) ?? 0) + 1);
+  }
+  return { cpu: hw?.cpuCores ?? 0, memory: Number(hw?.memoryBytes ?? 0n), devices };
+}
+
+/** What a task with `req` takes while it runs. Tasks that ask for nothing take only a slot. */
+export function demandOf(req: Requirements | undefined): Demand {
+  if (!req) return { cpu: 0, memory: 0, anyOf: [], count: 0, allOf: [] };
+  const accel = (k: DeviceKind) => k !== DeviceKind.CPU && k !== DeviceKind.UNSPECIFIED;
+  const anyOf = req.anyOf.filter(accel);
+  const allOf = req.allOf.filter(accel);
+  return {
+    cpu: req.cpuCores,
+    memory: Number(req.memoryBytes),
+    anyOf,
+    count: anyOf.length > 0 ? Math.max(1, req.deviceCount) : 0,
+    allOf,
+  };
+}
+
+/**
+ * The devices a task would take from `free`: the first any-of kind with
+ * enough free devices, and one of each all-of kind. Undefined when the free
+ * resources do not cover the demand.
+ */
+export function allocate(d: Demand, free: Resources): Resources | undefined {
+  if (d.cpu > free.cpu || d.memory > free.memory) return undefined;
+  const take = new Map<DeviceKind, number>();
+  for (const k of d.allOf) take.set(k, (take.get(k) ?? 0) + 1);
+  if (d.count > 0) {
+    const kind = d.anyOf.find((k) => (free.devices.get(k) ?? 0) - (take.get(k) ?? 0) >= d.count);
+    if (kind === undefined) return undefined;
+    take.set(kind, (take.get(kind) ?? 0) + d.count);
+  }
+  for (const [k, n] of take) if ((free.devices.get(k) ?? 0) < n) return undefined;
+  return { cpu: d.cpu, memory: d.memory, devices: take };
+}
+
+/** `into += r` (sign 1) or `into -= r` (sign -1). */
+export function addResources(into: Resources, r: Resources, sign: 1 | -1): void {
+  into.cpu += sign * r.cpu;
+  into.memory += sign * r.memory;
+  for (const [k, n] of r.devices) into.devices.set(k, (into.devices.get(k) ?? 0) + sign * n);
+}
+
+export function subtract(a: Resources, b: Resources): Resources {
+  const out: Resources = { cpu: a.cpu, memory: a.memory, devices: new Map(a.devices) };
+  addResources(out, b, -1);
+  return out;
+}
+
+/** The busiest of CPU, memory and devices in use, as a fraction 0..1. */
+export function utilisation(capacity: Resources, free: Resources): number {
+  let u = 0;
+  if (capacity.cpu > 0) u = Math.max(u, 1 - free.cpu / capacity.cpu);
+  if (capacity.memory > 0) u = Math.max(u, 1 - free.memory / capacity.memory);
+  for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - (free.devices.get(k) ?? 0) / n);
+  return Math.min(1, Math.max(0, u));
+}

@@ -1,0 +1,153 @@
+import type { Requirements, Worker } from '../gen/dtf/common/v1/common_pb';
+import type { Ranker, Refusal } from './plugin';
+import { compareKeys, type Head, type OrderContext, type QueueEntry, type ReadyIndex } from './ready-index';
+import { addResources, allocate, demandOf, utilisation, type Demand, type Resources } from './resources';
+
+/** A worker that may take work now. */
+export interface FreeWorker {
+  worker: Worker;
+  /** Tasks it may still be given (its credits; 1 for a probe after quarantine). */
+  slots: number;
+  /** Resources not held by running or proposed attempts. */
+  free: Resources;
+  capacity: Resources;
+}
+
+/** How feasible workers are ranked within a pool (the worker label `pool`). */
+export type RankingMode = 'spread' | 'binpack';
+
+export interface RankingPolicy {
+  default: RankingMode;
+  /** Per pool name. */
+  pools: Record<string, RankingMode>;
+}
+
+export const defaultRanking: RankingPolicy = { default: 'spread', pools: {} };
+
+export interface RoundContext {
+  nowMs: number;
+  /** A task gains one priority level per this long in the queue; 0 disables aging. */
+  agingMs: number;
+  /** Why the worker can never run tasks of these requirements (built-ins and plug-ins). */
+  refusal(req: Requirements | undefined, worker: Worker): Refusal | undefined;
+  /** Soft-preference score of the worker for these requirements. */
+  preference(req: Requirements | undefined, worker: Worker): number;
+  rankers: Ranker[];
+  ranking: RankingPolicy;
+  /** Tasks of the tenant running now (before this round). */
+  tenantRunning(tenant: string): number;
+  /** The tenant's weight in fair sharing; default 1. */
+  tenantWeight(tenant: string): number;
+  maxPlacements: number;
+}
+
+/** One decision: run the queued task on the worker, holding these resources. */
+export interface RoundPlacement {
+  entry: QueueEntry;
+  workerId: string;
+  holding: Resources;
+}
+
+/**
+ * One scheduling round: repeatedly take the best ready task that some free
+ * worker can run now, and give it to the best-ranked such worker, until no
+ * free worker can run any ready task. Chosen tasks leave the index (the
+ * caller puts back any the log then rejects). `workers` are updated in place.
+ *
+ * Feasibility is decided per requirement class, never per task, and each
+ * decision looks only at the head of each class: its cost does not grow with
+ * the queue. No head-of-line blocking: a class whose tasks fit no free
+ * worker is simply passed over.
+ */
+export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: RoundContext): RoundPlacement[] {
+  index.promote(ctx.nowMs);
+  if (index.classes.size === 0 || workers.length === 0) return [];
+  const extra = new Map<string, number>();
+  const order: OrderContext = {
+    nowMs: ctx.nowMs,
+    agingMs: ctx.agingMs,
+    tenantShare: (t) => (ctx.tenantRunning(t) + (extra.get(t) ?? 0)) / Math.max(1e-9, ctx.tenantWeight(t)),
+  };
+  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean }
+  const classes: ClassView[] = [];
+  const classesOf = new Map<FreeWorker, ClassView[]>();
+  for (const cq of index.classes.values()) {
+    const able = workers.filter((fw) => ctx.refusal(cq.requirements, fw.worker) === undefined);
+    if (able.length === 0) continue;
+    const view: ClassView = { key: cq.key, req: cq.requirements, demand: demandOf(cq.requirements), able, servable: false };
+    view.servable = able.some((fw) => fits(fw, view.demand));
+    classes.push(view);
+    for (const fw of able) {
+      let list = classesOf.get(fw);
+      if (!list) classesOf.set(fw, (list = []));
+      list.push(view);
+    }
+  }
+  const placements: RoundPlacement[] = [];
+  while (placements.length < ctx.maxPlacements) {
+    let best: { view: ClassView; head: Head } | undefined;
+    for (const view of classes) {
+      if (!view.servable) continue;
+      const cq = index.classes.get(view.key);
+      const head = cq && index.head(cq, order);
+      if (!head) {
+        view.servable = false;
+        continue;
+      }
+      if (!best || compareKeys(head.key, best.head.key) < 0) best = { view, head };
+    }
+    if (!best) break;
+    const { view, head } = best;
+    const chosen = bestWorker(head.entry, view, ctx);
+    if (!chosen) {
+      view.servable = false;
+      continue;
+    }
+    const { fw, holding } = chosen;
+    index.take(head.entry.task.id);
+    fw.slots--;
+    addResources(fw.free, holding, -1);
+    extra.set(head.entry.tenant, (extra.get(head.entry.tenant) ?? 0) + 1);
+    placements.push({ entry: head.entry, workerId: fw.worker.id, holding });
+    for (const v of classesOf.get(fw) ?? []) {
+      if (v.servable && !fits(fw, v.demand)) v.servable = v.able.some((w) => fits(w, v.demand));
+    }
+  }
+  return placements;
+
+  function bestWorker(entry: QueueEntry, view: ClassView, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
+    let best: { fw: FreeWorker; holding: Resources; score: number } | undefined;
+    for (const fw of view.able) {
+      if (fw.slots <= 0) continue;
+      const holding = allocate(view.demand, fw.free);
+      if (!holding) continue;
+      const score = rank(entry, fw, holding, c);
+      if (!best || score > best.score || (score === best.score && fw.worker.id < best.fw.worker.id)) best = { fw, holding, score };
+    }
+    return best && { fw: best.fw, holding: best.holding };
+  }
+}
+
+function fits(fw: FreeWorker, d: Demand): boolean {
+  return fw.slots > 0 && allocate(d, fw.free) !== undefined;
+}
+
+/**
+ * A worker's score for a task: soft preferences and plug-in rankers first
+ * (they dominate), then the pool's mode — bin-pack prefers the worker left fullest,
+ * spread the one left emptiest — and last its free slots the same way.
+ */
+export function rank(entry: QueueEntry, fw: FreeWorker, holding: Resources, c: RoundContext): number {
+  const req = entry.task.spec?.requirements;
+  let soft = c.preference(req, fw.worker);
+  const after: Resources = { cpu: fw.free.cpu, memory: fw.free.memory, devices: new Map(fw.free.devices) };
+  addResources(after, holding, -1);
+  const u = utilisation(fw.capacity, after);
+  for (const r of c.rankers) {
+    const s = r.score(entry.task, fw.worker, { slots: fw.slots, utilisation: u });
+    if (Number.isFinite(s)) soft += s;
+  }
+  const mode = c.ranking.pools[fw.worker.labels.pool ?? ''] ?? c.ranking.default;
+  const sign = mode === 'binpack' ? 1 : -1;
+  return soft * 1e7 + sign * u * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
+}

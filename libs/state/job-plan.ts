@@ -1,0 +1,58 @@
+/** A task of a job being submitted, as planning sees it. */
+export interface PlanTask {
+  predictedMs: number;
+  /** Indexes of the tasks it depends on. */
+  deps: number[];
+}
+
+/** Order and timing of a job's tasks, worked out at submission. */
+export interface JobPlan {
+  /** Task indexes, most remaining work first: what the queue runs first inside the job. */
+  order: number[];
+  /** Per task: predicted time from the start of the job until it finishes, with unlimited workers. */
+  earliestFinishMs: number[];
+}
+
+/**
+ * Plans a job whose dependency graph is acyclic (checked before). Each task's
+ * remaining work is its own predicted time plus the longest chain of
+ * dependents after it (the critical path), and the longest goes first: that
+ * is longest-processing-time-first for independent tasks, and critical-path
+ * scheduling for DAGs.
+ */
+export function planJob(tasks: PlanTask[]): JobPlan {
+  const n = tasks.length;
+  const dependents: number[][] = tasks.map(() => []);
+  tasks.forEach((t, i) => t.deps.forEach((d) => dependents[d].push(i)));
+  const topo = topologicalOrder(tasks);
+  const tail = new Array<number>(n).fill(0);
+  for (let k = topo.length - 1; k >= 0; k--) {
+    const i = topo[k];
+    let after = 0;
+    for (const j of dependents[i]) after = Math.max(after, tail[j]);
+    tail[i] = tasks[i].predictedMs + after;
+  }
+  const finish = new Array<number>(n).fill(0);
+  for (const i of topo) {
+    let start = 0;
+    for (const d of tasks[i].deps) start = Math.max(start, finish[d]);
+    finish[i] = start + tasks[i].predictedMs;
+  }
+  const order = [...Array(n).keys()].sort((a, b) => tail[b] - tail[a] || a - b);
+  return { order, earliestFinishMs: finish };
+}
+
+/** Kahn's algorithm; tasks on a cycle (there should be none) are left out. */
+function topologicalOrder(tasks: PlanTask[]): number[] {
+  const indeg = tasks.map((t) => t.deps.length);
+  const dependents: number[][] = tasks.map(() => []);
+  tasks.forEach((t, i) => t.deps.forEach((d) => dependents[d].push(i)));
+  const out: number[] = [];
+  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
+  while (ready.length > 0) {
+    const i = ready.shift()!;
+    out.push(i);
+    for (const j of dependents[i]) if (--indeg[j] === 0) ready.push(j);
+  }
+  return out;
+}
