@@ -264,7 +264,7 @@ export class CoordinatorState {
     }
     const predicted = cmd.tasks.map((t) => this.durations.predict(DurationModel.key(job.name, t.spec?.name ?? '')) ?? t.spec?.expectedDurationMs ?? 0);
     const plan = planJob(predicted.map((p, i) => ({ predictedMs: p, deps: deps[i] })));
-    if (plan.order.length !== cmd.tasks.length) return { kind: 'error', message: `job ${job.id}: its task dependencies form a cycle` };
+    if (!plan.acyclic) return { kind: 'error', message: `job ${job.id}: its task dependencies form a cycle` };
 
     const stored = create(JobSchema, {
       ...job,

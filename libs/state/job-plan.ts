@@ -11,6 +11,8 @@ export interface JobPlan {
   order: number[];
   /** Per task: predicted time from the start of the job until it finishes, with unlimited workers. */
   earliestFinishMs: number[];
+  /** False when the dependencies form a cycle (then nothing else holds). */
+  acyclic: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export function planJob(tasks: PlanTask[]): JobPlan {
     finish[i] = start + tasks[i].predictedMs;
   }
   const order = [...Array(n).keys()].sort((a, b) => tail[b] - tail[a] || a - b);
-  return { order, earliestFinishMs: finish };
+  return { order, earliestFinishMs: finish, acyclic: topo.length === n };
 }
 
 /** Kahn's algorithm; tasks on a cycle (there should be none) are left out. */

@@ -109,10 +109,10 @@ export function checkpoint(index: bigint): CommandKind {
   return { case: 'collectorCheckpoint', value: { $typeName: 'dtf.state.v1.CollectorCheckpoint', index } };
 }
 
-/** A state with its own log index and clock (1 s per entry), for tests. */
+/** A state with its own log index and clock ({@link stepMs} per entry), for tests. */
 export class StateHarness {
   readonly state = new CoordinatorState();
-  private index = 0n;
+  index = 0n;
   timeMs = 1_000n;
 
   apply(kind: CommandKind): ApplyResult {
