@@ -13,7 +13,12 @@ import { pairwiseRatio } from '../stats';
 
 const workers = 8;
 
-/** Runs the suite through a fresh coordinator and 8 timed workers; returns the makespan in ms. */
+/**
+ * Runs the suite twice through a fresh coordinator and 8 timed workers and
+ * returns the second run's makespan in ms: the first run is the history
+ * (as in CI, where the same suite runs again and again) from which the
+ * coordinator predicts each task's duration and starts the longest first.
+ */
 async function dtfMakespan(durations: number[]): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-mk-'));
   const c = await Coordinator.start({ dataDir: dir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
@@ -22,16 +27,20 @@ async function dtfMakespan(durations: number[]): Promise<number> {
   try {
     child = (await BenchChild.start('makespan-workers.ts', [`127.0.0.1:${c.port}`, String(workers)])).child;
     const scheduler = createClient(SchedulerService, transport);
-    const t0 = performance.now();
-    const res = await scheduler.submitJob({ name: 'suite', tasks: durations.map((ms, i) => ({ name: `test-${i}`, argv: ['true'], env: { DTF_SIM_MS: String(ms) } })) });
-    const jobId = res.job!.id;
-    for (;;) {
-      const counts = c.state.jobs.get(jobId)!.job.counts!;
-      if (counts.succeeded === durations.length) break;
-      if (counts.failed + counts.errored > 0) throw new Error('a makespan task failed');
-      await c.changes.next(undefined, 1000);
+    let elapsed = 0;
+    for (let run = 0; run < 2; run++) {
+      const t0 = performance.now();
+      const res = await scheduler.submitJob({ name: 'suite', tasks: durations.map((ms, i) => ({ name: `test-${i}`, argv: ['true'], env: { DTF_SIM_MS: String(ms) } })) });
+      const jobId = res.job!.id;
+      for (;;) {
+        const counts = c.state.jobs.get(jobId)!.job.counts!;
+        if (counts.succeeded === durations.length) break;
+        if (counts.failed + counts.errored > 0) throw new Error('a makespan task failed');
+        await c.changes.next(undefined, 1000);
+      }
+      elapsed = performance.now() - t0;
     }
-    return performance.now() - t0;
+    return elapsed;
   } finally {
     await child?.stop();
     transport.close();
@@ -74,7 +83,7 @@ export const makespan: Scenario = {
       notes: [
         `${n} tasks, Pareto(1.5) durations capped at 50× the shortest, scaled so sum/8 = ${targetMs} ms; the same durations for all three, a new seed per repetition`,
         'the comparison strategies are computed exactly with no overhead (their best case); DTF runs for real over gRPC with timed simulated workers and pays its own overheads',
-        'DTF does not yet order by predicted duration (issue 4: longest predicted first); until it does it schedules like the pull strategy',
+        'DTF runs the suite once to learn durations (its history), then the measured run starts the longest predicted tasks first; its figure includes real gRPC, log commits and worker round trips',
       ],
     };
   },

@@ -19,7 +19,12 @@ export interface QueueEntry {
   /** Heap positions, kept by the heaps. */
   agePos: number;
   pos: number;
+  /** True while in the index (ready or delayed). */
+  queued: boolean;
 }
+
+/** What a caller gives to queue a task; the index fills in the rest. */
+export type NewEntry = Omit<QueueEntry, 'cls' | 'agePos' | 'pos' | 'queued'> & Partial<Pick<QueueEntry, 'cls' | 'agePos' | 'pos' | 'queued'>>;
 
 /** What ordering needs from outside the queue. */
 export interface OrderContext {
@@ -87,15 +92,26 @@ export interface Head {
  */
 export class ReadyIndex {
   readonly classes = new Map<string, ClassQueue>();
-  private readonly entries = new Map<string, QueueEntry>();
+  /** Entries by task id, unless the owner looks them up itself (see the constructor). */
+  private readonly entries: Map<string, QueueEntry> | undefined;
+  private count = 0;
   private readonly delayed = new IndexedHeap<QueueEntry>((a, b) => a.notBeforeMs < b.notBeforeMs || (a.notBeforeMs === b.notBeforeMs && a.seq < b.seq), 'pos');
   /** Ready tasks per base priority, for the highest priority present. */
   private readonly perPriority = new Map<number, number>();
   private maxPriorityCache: number | undefined;
 
   /** Queued tasks, delayed ones included. */
+  /**
+   * `lookup`, when given, finds the entry object of a task id: the owner
+   * keeps entries in its own records (the state's task records are their
+   * queue entries), which saves a map and an object per queued task.
+   */
+  constructor(private readonly lookup?: (taskId: string) => QueueEntry | undefined) {
+    this.entries = lookup ? undefined : new Map();
+  }
+
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get delayedSize(): number {
@@ -103,29 +119,45 @@ export class ReadyIndex {
   }
 
   has(taskId: string): boolean {
-    return this.entries.has(taskId);
+    return this.get(taskId) !== undefined;
   }
 
   get(taskId: string): QueueEntry | undefined {
-    return this.entries.get(taskId);
+    const e = this.entries ? this.entries.get(taskId) : this.lookup!(taskId);
+    return e?.queued ? e : undefined;
   }
 
   /** Queues a task; one not due before `nowMs` waits apart. Adding a queued task does nothing. */
-  add(entry: Omit<QueueEntry, 'cls' | 'agePos' | 'pos'>, nowMs: number): void {
-    if (this.entries.has(entry.task.id)) return;
-    const e: QueueEntry = { ...entry, cls: requirementClass(entry.task.spec?.requirements), agePos: -1, pos: -1 };
-    this.entries.set(e.task.id, e);
+  /**
+   * Queues a task; one not due before `nowMs` waits apart. The index keeps
+   * (and fills in) the object it is given. Adding a queued task does nothing.
+   */
+  add(entry: NewEntry, nowMs: number): void {
+    if (entry.queued) return;
+    const e = entry as QueueEntry;
+    e.cls = requirementClass(e.task.spec?.requirements);
+    e.agePos = -1;
+    e.pos = -1;
+    e.queued = true;
+    this.entries?.set(e.task.id, e);
+    this.count++;
     if (e.notBeforeMs > nowMs) this.delayed.push(e);
     else this.insert(e);
   }
 
   /** Takes a task out of the queue; true when it was queued. */
   remove(taskId: string): boolean {
-    const e = this.entries.get(taskId);
+    const e = this.get(taskId);
     if (!e) return false;
-    this.entries.delete(taskId);
+    this.forget(e);
     if (!this.delayed.remove(e)) this.extract(e, false);
     return true;
+  }
+
+  private forget(e: QueueEntry): void {
+    e.queued = false;
+    this.entries?.delete(e.task.id);
+    this.count--;
   }
 
   /**
@@ -133,9 +165,9 @@ export class ReadyIndex {
    * of the tenant: that turn-taking is the fair share between jobs.
    */
   take(taskId: string): void {
-    const e = this.entries.get(taskId);
+    const e = this.get(taskId);
     if (!e) return;
-    this.entries.delete(taskId);
+    this.forget(e);
     if (!this.delayed.remove(e)) this.extract(e, true);
   }
 
@@ -163,8 +195,9 @@ export class ReadyIndex {
   }
 
   /** All queued entries, in no particular order. */
-  all(): IterableIterator<QueueEntry> {
-    return this.entries.values();
+  *all(): IterableIterator<QueueEntry> {
+    yield* this.delayed.values();
+    for (const cq of this.classes.values()) for (const level of cq.levels.values()) yield* level.byAge.values();
   }
 
   /**
@@ -174,7 +207,7 @@ export class ReadyIndex {
    */
   inOrder(ctx: OrderContext): QueueEntry[] {
     const keyed: { e: QueueEntry; k: OrderKey }[] = [];
-    for (const e of this.entries.values()) {
+    for (const e of this.all()) {
       const k = this.keyOf(e, ctx);
       if (k) keyed.push({ e, k });
     }

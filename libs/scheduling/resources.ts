@@ -19,6 +19,9 @@ export interface Demand {
   allOf: DeviceKind[];
 }
 
+/** Shared by every allocation that takes no devices; never mutated (addResources only reads its argument). */
+const NO_DEVICES = new Map<DeviceKind, number>();
+
 export function emptyResources(): Resources {
   return { cpu: 0, memory: 0, devices: new Map() };
 }
@@ -56,6 +59,7 @@ export function demandOf(req: Requirements | undefined): Demand {
  */
 export function allocate(d: Demand, free: Resources): Resources | undefined {
   if (d.cpu > free.cpu || d.memory > free.memory) return undefined;
+  if (d.count === 0 && d.allOf.length === 0) return { cpu: d.cpu, memory: d.memory, devices: NO_DEVICES };
   const take = new Map<DeviceKind, number>();
   for (const k of d.allOf) take.set(k, (take.get(k) ?? 0) + 1);
   if (d.count > 0) {

@@ -1,7 +1,7 @@
 import type { Requirements, Worker } from '../gen/dtf/common/v1/common_pb';
 import type { Ranker, Refusal } from './plugin';
 import { compareKeys, type Head, type OrderContext, type QueueEntry, type ReadyIndex } from './ready-index';
-import { addResources, allocate, demandOf, utilisation, type Demand, type Resources } from './resources';
+import { addResources, allocate, demandOf, type Demand, type Resources } from './resources';
 
 /** A worker that may take work now. */
 export interface FreeWorker {
@@ -128,6 +128,15 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   }
 }
 
+/** The utilisation once `holding` is taken from `free`, without building the remainder. */
+function utilisationAfter(capacity: Resources, free: Resources, holding: Resources): number {
+  let u = 0;
+  if (capacity.cpu > 0) u = Math.max(u, 1 - (free.cpu - holding.cpu) / capacity.cpu);
+  if (capacity.memory > 0) u = Math.max(u, 1 - (free.memory - holding.memory) / capacity.memory);
+  for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - ((free.devices.get(k) ?? 0) - (holding.devices.get(k) ?? 0)) / n);
+  return Math.min(1, Math.max(0, u));
+}
+
 function fits(fw: FreeWorker, d: Demand): boolean {
   return fw.slots > 0 && allocate(d, fw.free) !== undefined;
 }
@@ -139,10 +148,8 @@ function fits(fw: FreeWorker, d: Demand): boolean {
  */
 export function rank(entry: QueueEntry, fw: FreeWorker, holding: Resources, c: RoundContext): number {
   const req = entry.task.spec?.requirements;
-  let soft = c.preference(req, fw.worker);
-  const after: Resources = { cpu: fw.free.cpu, memory: fw.free.memory, devices: new Map(fw.free.devices) };
-  addResources(after, holding, -1);
-  const u = utilisation(fw.capacity, after);
+  let soft = req && req.preferences.length > 0 ? c.preference(req, fw.worker) : 0;
+  const u = utilisationAfter(fw.capacity, fw.free, holding);
   for (const r of c.rankers) {
     const s = r.score(entry.task, fw.worker, { slots: fw.slots, utilisation: u });
     if (Number.isFinite(s)) soft += s;

@@ -65,20 +65,19 @@ export const defaultTenant = 'default';
 /** Warnings a job keeps at most; later ones are counted in the last. */
 export const jobWarningsMax = 50;
 
-interface TaskRecord {
-  task: Task;
+/**
+ * A task and what the state keeps about it. It is also the task's entry in
+ * the ready queue (the QueueEntry fields), so a queued task costs no more
+ * objects than a task.
+ */
+interface TaskRecord extends QueueEntry {
   attempts: AttemptResult[];
-  /** Queue order: submission order, longest remaining work first inside a job. */
-  seq: number;
-  tenant: string;
   /** Attempts ended by a lost worker. */
   lost: number;
   /** Retries taken from the task's own budget. */
   budgeted: number;
-  /** Tasks waiting on this one. */
-  dependents: string[];
-  /** Dependencies not yet succeeded. */
-  waiting: Set<string>;
+  /** Tasks waiting on this one; undefined when none (most tasks: it saves memory). */
+  dependents: string[] | undefined;
   /** What the running attempt holds on its worker. */
   holding: Resources | undefined;
   /** Predicted finish, relative to the job's start, with unlimited workers. */
@@ -111,7 +110,7 @@ export class CoordinatorState {
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, Worker>();
   /** Ready pending tasks, indexed for the scheduler; waiting ones are not in it. */
-  readonly queue = new ReadyIndex();
+  readonly queue = new ReadyIndex((id) => this.tasks.get(id));
   readonly events = new EventLog();
   readonly durations = new DurationModel();
   readonly options: StateOptions;
@@ -220,8 +219,8 @@ export class CoordinatorState {
    */
   requeue(entry: QueueEntry): void {
     const rec = this.tasks.get(entry.task.id);
-    if (!rec || rec.task.state !== TaskState.PENDING || rec.waiting.size > 0 || this.queue.has(rec.task.id)) return;
-    this.queue.add({ ...entry, task: rec.task, notBeforeMs: Number(rec.task.notBeforeMs) }, entry.enqueuedMs);
+    if (!rec || rec.task.state !== TaskState.PENDING || rec.task.waitingOn.length > 0 || rec.queued) return;
+    this.queue.add(rec, rec.enqueuedMs);
   }
 
   private tenant(name: string): TenantUsage {
@@ -287,16 +286,21 @@ export class CoordinatorState {
         state: TaskState.PENDING,
         createdAtMs: timeMs,
         predictedDurationMs: Math.round(predicted[i]),
-        waitingOn: deps[i].map((d) => cmd.tasks[d].id),
+        waitingOn: [...new Set(deps[i].map((d) => cmd.tasks[d].id))],
       });
       const rec: TaskRecord = {
-        task, attempts: [], seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: [],
-        waiting: new Set(task.waitingOn), holding: undefined, earliestFinishMs: plan.earliestFinishMs[i], watchPos: -1, latestStartMs: 0,
+        task, attempts: [], seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: undefined,
+        enqueuedMs: 0, priority: t.spec?.priority ?? 0, deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: 0,
+        cls: '', agePos: -1, pos: -1, queued: false,
+        holding: undefined, earliestFinishMs: plan.earliestFinishMs[i], watchPos: -1, latestStartMs: 0,
       };
       this.tasks.set(task.id, rec);
       return rec;
     });
-    recs.forEach((rec, i) => deps[i].forEach((d) => recs[d].dependents.push(rec.task.id)));
+    recs.forEach((rec) => rec.task.waitingOn.forEach((id) => {
+      const dep = this.tasks.get(id)!;
+      (dep.dependents ??= []).push(rec.task.id);
+    }));
     this.pendingCount += recs.length;
     this.tenant(tenant).queued += recs.length;
     for (const rec of recs) {
@@ -310,7 +314,7 @@ export class CoordinatorState {
           this.deadlineWatch.push(rec);
         }
       }
-      if (rec.waiting.size === 0) this.enqueue(rec, timeMs);
+      if (rec.task.waitingOn.length === 0) this.enqueue(rec, timeMs);
     }
     // The event is a snapshot of each task as submitted. Specs never change
     // after submission, so the snapshot shares them instead of deep-copying
@@ -327,11 +331,9 @@ export class CoordinatorState {
   }
 
   private enqueue(rec: TaskRecord, timeMs: bigint): void {
-    const t = rec.task;
-    this.queue.add({
-      task: t, seq: rec.seq, enqueuedMs: Number(timeMs), tenant: rec.tenant, priority: t.spec?.priority ?? 0,
-      deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: Number(t.notBeforeMs),
-    }, Number(timeMs));
+    rec.enqueuedMs = Number(timeMs);
+    rec.notBeforeMs = Number(rec.task.notBeforeMs);
+    this.queue.add(rec, rec.enqueuedMs);
   }
 
   private assignAttempts(cmd: AssignAttempts, timeMs: bigint): ApplyResult {
@@ -343,7 +345,7 @@ export class CoordinatorState {
       const ok =
         rec && p.key && worker &&
         rec.task.state === TaskState.PENDING &&
-        rec.waiting.size === 0 &&
+        rec.task.waitingOn.length === 0 &&
         timeMs >= rec.task.notBeforeMs &&
         p.key.attempt === rec.task.attempt + 1 &&
         worker.state === WorkerState.ONLINE &&
@@ -584,13 +586,12 @@ export class CoordinatorState {
   /** A task ended: its dependents become ready, or are skipped when it did not succeed. */
   private release(rec: TaskRecord, state: TaskState, timeMs: bigint): void {
     const name = rec.task.spec?.name || rec.task.id;
-    for (const id of rec.dependents) {
+    for (const id of rec.dependents ?? []) {
       const dep = this.tasks.get(id)!;
       if (dep.task.state !== TaskState.PENDING) continue;
       if (state === TaskState.SUCCEEDED) {
-        dep.waiting.delete(rec.task.id);
-        dep.task.waitingOn = [...dep.waiting];
-        if (dep.waiting.size === 0) this.enqueue(dep, timeMs);
+        dep.task.waitingOn = dep.task.waitingOn.filter((w) => w !== rec.task.id);
+        if (dep.task.waitingOn.length === 0) this.enqueue(dep, timeMs);
       } else {
         dep.task.pendingReason = `skipped: dependency "${name}" ${state === TaskState.SKIPPED ? 'was skipped' : state === TaskState.CANCELLED ? 'was cancelled' : 'did not succeed'}`;
         this.setTaskState(dep, TaskState.SKIPPED, timeMs);
