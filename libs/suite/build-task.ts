@@ -1,12 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  RequirementsSchema, TaskSpecSchema, type DeviceKind, type Requirements, type TaskSpec,
+  PreferenceSchema, RequirementsSchema, TaskSpecSchema, type DeviceKind, type Preference, type Requirements, type TaskSpec,
 } from '../gen/dtf/common/v1/common_pb';
+import { parseSelector } from '../scheduling/label-selector';
 import { deviceKindByName } from './device-kinds';
 import type { MatrixValues } from './matrix';
 import { fillPlaceholders } from './placeholders';
 import type { SuiteIssue } from './suite-error';
-import { parseDuration, parseSize } from './units';
+import type { TimingFields } from './timing-fields';
+import { parseDuration, parseSize, parseSizeRange } from './units';
 import type { YamlLocator } from './yaml-locator';
 
 /** `timeout_ms` is a uint32: about 49 days is the longest timeout a task can carry. */
@@ -20,10 +22,29 @@ export interface RawTaskFields {
   workdir?: string;
   timeout?: string | number;
   retries?: number;
+  depends_on?: string[];
+  deadline?: string | number;
+  retry?: RawRetry;
+  expected_duration?: string | number;
   priority?: number;
   requires?: RawRequires;
   tags?: Record<string, unknown>;
   matrix?: unknown;
+}
+
+/** A `retry:` block as the schema admits it. */
+export interface RawRetry {
+  on_test_failure?: boolean;
+  initial?: string | number;
+  multiplier?: number;
+  max?: string | number;
+}
+
+/** One `prefer:` entry as the schema admits it: exactly one of selector and device. */
+export interface RawPreference {
+  selector?: string;
+  device?: string;
+  weight?: number;
 }
 
 /** A `requires:` block as the schema admits it. */
@@ -35,34 +56,55 @@ export interface RawRequires {
   cpu?: number;
   memory?: string | number;
   labels?: Record<string, unknown>;
+  selectors?: string[];
+  prefer?: RawPreference[];
 }
 
-/** Task fields over defaults; env, tags and requirement labels merge key by key (the task wins). */
+/**
+ * Task fields over defaults; env, tags, requirement labels and the retry
+ * block merge key by key (the task wins); lists (depends_on, devices,
+ * selectors, prefer) are replaced whole.
+ */
 export function mergeDefaults(defaults: RawTaskFields, task: RawTaskFields): RawTaskFields {
   const dr = defaults.requires ?? {};
   const tr = task.requires ?? {};
+  const retry = defaults.retry || task.retry ? { ...defaults.retry, ...task.retry } : undefined;
   return {
     ...defaults,
     ...task,
     env: { ...defaults.env, ...task.env },
     tags: { ...defaults.tags, ...task.tags },
     requires: { ...dr, ...tr, labels: { ...dr.labels, ...tr.labels } },
+    retry,
   };
 }
 
-/** Builds the requirements once per source task; they hold no placeholders. */
+/**
+ * Builds the requirements once per source task; they hold no placeholders.
+ * The schema has checked every value, so the parsers here cannot fail.
+ */
 export function buildRequirements(r: RawRequires): Requirements {
   const kinds = (names: string | string[] | undefined): DeviceKind[] =>
     (names === undefined ? [] : Array.isArray(names) ? names : [names]).map((n) => deviceKindByName(n) as DeviceKind);
+  const gpuMemory = r.gpu_memory === undefined ? undefined : parseSizeRange(r.gpu_memory);
   return create(RequirementsSchema, {
     anyOf: kinds(r.devices),
     allOf: kinds(r.all_of),
     deviceCount: r.device_count ?? 0,
-    deviceMemoryMinBytes: r.gpu_memory === undefined ? 0n : parseSize(r.gpu_memory) ?? 0n,
+    deviceMemoryMinBytes: gpuMemory?.min ?? 0n,
+    deviceMemoryMaxBytes: gpuMemory?.max ?? 0n,
     cpuCores: r.cpu ?? 0,
     memoryBytes: r.memory === undefined ? 0n : parseSize(r.memory) ?? 0n,
     labels: stringMap(r.labels),
+    selectors: (r.selectors ?? []).map(parseSelector),
+    preferences: (r.prefer ?? []).map(buildPreference),
   });
+}
+
+function buildPreference(p: RawPreference): Preference {
+  const weight = p.weight ?? 1;
+  if (p.selector !== undefined) return create(PreferenceSchema, { weight, kind: { case: 'label', value: parseSelector(p.selector) } });
+  return create(PreferenceSchema, { weight, kind: { case: 'device', value: deviceKindByName(p.device ?? '') as DeviceKind } });
 }
 
 /**
@@ -79,8 +121,12 @@ export class TaskBuilder {
     private readonly builtins: Readonly<Record<string, string>>,
   ) {}
 
-  /** `index` is the task's position under `tasks:`, for error locations. */
-  build(index: number, task: RawTaskFields, requirements: Requirements, combo: MatrixValues): TaskSpec {
+  /**
+   * `index` is the task's position under `tasks:`, for error locations;
+   * `requirements` and `timing` are built once per source task. `depends_on`
+   * is left empty: it is resolved once every task is expanded.
+   */
+  build(index: number, task: RawTaskFields, requirements: Requirements, timing: TimingFields, combo: MatrixValues): TaskSpec {
     const values = { ...this.builtins, ...combo };
     const fill = (field: (string | number)[], text: string) => this.fill(index, field, text, values);
     const command = task.command ?? '';
@@ -98,6 +144,7 @@ export class TaskBuilder {
       requirements,
       priority: task.priority ?? 0,
       tags: { ...stringMap(task.tags), ...combo },
+      ...timing,
     });
   }
 

@@ -1,4 +1,6 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeviceKind } from '../gen/dtf/common/v1/common_pb';
 import { SubmitJobRequestSchema } from '../gen/dtf/scheduler/v1/scheduler_service_pb';
 import { parseSuite, suiteToSubmitRequest, taskCountMax } from './parse-suite';
@@ -103,6 +105,18 @@ tasks:
     expect(doc.tasks[0].shell).toBe(`node ${process.cwd()}/dir/x.js \${HOME} {literal} awk '{print $1}'`);
   });
 
+  it("parses the README's format example", () => {
+    const readme = readFileSync(join(__dirname, 'README.md'), 'utf8');
+    const example = /## Format\n\n```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    const doc = parseSuite(example, 'suite.yaml', { nowMs: 0 });
+    expect(doc.tasks.map((t) => t.name)).toEqual([
+      'build-linux', 'build-mac', 'report', 'unit-1', 'unit-2', 'unit-3', 'unit-4',
+      'bench-resnet50-b1', 'bench-resnet50-b8', 'bench-bert-b1', 'bench-gpt2-b1',
+    ]);
+    expect(doc.tasks[2]).toMatchObject({ dependsOn: ['build-linux', 'build-mac'], deadlineMs: 1_800_000n, expectedDurationMs: 120_000 });
+    expect(doc.tasks[7].requirements?.selectors).toHaveLength(5);
+  });
+
   it('builds a submit request that survives the wire', () => {
     const request = suiteToSubmitRequest(parseSuite(full, 'suite.yaml'), { idempotencyKey: 'ci-42' });
     const back = fromBinary(SubmitJobRequestSchema, toBinary(SubmitJobRequestSchema, request));
@@ -172,7 +186,7 @@ describe('parseSuite errors', () => {
   it('points at an unknown top-level key and lists the valid ones', () => {
     const [issue] = issuesOf('name: s\ntasks:\n  - name: a\n    command: x\ntimeoutz: 5\n');
     expect(issue).toMatchObject({ line: 5, column: 1, path: 'timeoutz' });
-    expect(issue.message).toBe('unknown field "timeoutz"; valid fields here: name, labels, defaults, matrix, tasks');
+    expect(issue.message).toBe('unknown field "timeoutz"; valid fields here: name, tenant, labels, defaults, matrix, tasks');
   });
 
   it('reports every issue of a file at once, in file order', () => {

@@ -1,9 +1,11 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Document } from 'yaml';
+import { parseSelector, SelectorSyntaxError } from '../scheduling/label-selector';
+import { tenantNameProblem } from '../scheduling/tenant-name';
 import { deviceKindByName, deviceKindNames } from './device-kinds';
 import type { SuiteIssue } from './suite-error';
 import schema from './suite-schema.json';
-import { parseDuration, parseSize } from './units';
+import { parseDuration, parseSize, parseSizeRange, sizeRangeMistake } from './units';
 import { splitPointer, type YamlLocator } from './yaml-locator';
 
 /** Extra advice for fields people most often leave out. */
@@ -21,7 +23,10 @@ function validator(): ValidateFunction {
   const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
   ajv.addFormat('dtf-size', { type: 'string', validate: (s: string) => parseSize(s) !== undefined });
   ajv.addFormat('dtf-duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
+  ajv.addFormat('dtf-size-range', { type: 'string', validate: (s: string) => parseSizeRange(s) !== undefined });
   ajv.addFormat('dtf-device-kind', { type: 'string', validate: (s: string) => deviceKindByName(s) !== undefined });
+  ajv.addFormat('dtf-selector', { type: 'string', validate: (s: string) => selectorError(s) === undefined });
+  ajv.addFormat('dtf-tenant', { type: 'string', validate: (s: string) => tenantNameProblem(s) === undefined });
   compiled = ajv.compile(schema);
   return compiled;
 }
@@ -37,8 +42,9 @@ export function schemaIssues(data: unknown, doc: Document, locator: YamlLocator)
   const seen = new Set<string>();
   const issues: SuiteIssue[] = [];
   for (const error of validate.errors ?? []) {
-    // propertyNames reports the failing name's own check too; the propertyNames error says it better.
-    if (error.schemaPath.includes('/propertyNames/')) continue;
+    // propertyNames reports the failing name's own check too, and oneOf each branch's
+    // failure; the propertyNames and oneOf errors say it better.
+    if (error.schemaPath.includes('/propertyNames/') || error.schemaPath.includes('/oneOf/')) continue;
     const issue = toIssue(error, doc, locator);
     const key = `${issue.line}:${issue.column}:${issue.path}:${issue.message}`;
     if (!seen.has(key)) issues.push(issue);
@@ -69,6 +75,17 @@ function toIssue(error: ErrorObject, doc: Document, locator: YamlLocator): Suite
       const name = String(params.propertyName);
       return locator.issue(path, `matrix variable ${JSON.stringify(name)} must be a name of letters, digits and _ (it is used as {name})`, name);
     }
+    case 'oneOf': {
+      // Every oneOf in the schema is a choice of one required field: say which fields.
+      const fields = (error.schema as { required?: string[] }[]).map((b) => `"${b.required?.[0] ?? '?'}"`);
+      return locator.issue(path, `give exactly one of ${fields.join(' or ')}`);
+    }
+    case 'minimum':
+      return locator.issue(path, `must be at least ${String(params.limit)}, not ${describeValue(error.data)}`);
+    case 'maximum':
+      return locator.issue(path, `must be at most ${String(params.limit)}, not ${describeValue(error.data)}`);
+    case 'maxItems':
+      return locator.issue(path, `must have at most ${String(params.limit)} items`);
     case 'minItems':
     case 'minLength':
       return locator.issue(path, Number(params.limit) === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} ${error.keyword === 'minItems' ? 'items' : 'characters'}`);
@@ -81,8 +98,26 @@ function formatMessage(format: string, value: unknown): string {
   const shown = JSON.stringify(value);
   if (format === 'dtf-size') return `${shown} is not a size; use e.g. "40GiB" (B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB)`;
   if (format === 'dtf-duration') return `${shown} is not a duration; use e.g. "30s", "10m", "1h30m" or a number of seconds`;
+  if (format === 'dtf-size-range') {
+    const mistake = sizeRangeMistake(value);
+    if (mistake) return `${shown} is an empty range: ${mistake}`;
+    return `${shown} is not a size; use e.g. "40GiB" or ">=40GiB" (at least), "<=80GiB" (at most) or "40GiB..80GiB" (B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB)`;
+  }
   if (format === 'dtf-device-kind') return `${shown} is not a device kind; use one of ${deviceKindNames.join(', ')}`;
+  if (format === 'dtf-selector') return selectorError(String(value)) ?? `${shown} is not a selector`;
+  if (format === 'dtf-tenant') return tenantNameProblem(String(value)) ?? `${shown} is not a tenant name`;
   return `${shown} does not match format ${format}`;
+}
+
+/** The message of the selector's syntax error, or undefined when it parses. */
+function selectorError(text: string): string | undefined {
+  try {
+    parseSelector(text);
+    return undefined;
+  } catch (e) {
+    if (e instanceof SelectorSyntaxError) return e.message;
+    throw e;
+  }
 }
 
 const typeWords: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { fillPlaceholders } from './placeholders';
-import { parseDuration, parseSize } from './units';
+import { parseDuration, parseSize, parseSizeRange, sizeRangeMistake } from './units';
 
 describe('parseSize', () => {
   it('reads binary and decimal units, a >= prefix, and bare integers as bytes', () => {
@@ -13,6 +13,37 @@ describe('parseSize', () => {
 
   it('refuses what it cannot read exactly', () => {
     for (const bad of ['40G', '40', 'lots', '-1GiB', '40gib', '', 1.5, -1]) expect(parseSize(bad)).toBeUndefined();
+  });
+});
+
+describe('parseSizeRange', () => {
+  const GiB = 2n ** 30n;
+  it.each<[unknown, bigint, bigint]>([
+    ['40GiB', 40n * GiB, 0n],
+    ['>=40GiB', 40n * GiB, 0n],
+    ['>= 40GiB', 40n * GiB, 0n],
+    ['<=80GiB', 0n, 80n * GiB],
+    [' <= 80 GiB ', 0n, 80n * GiB],
+    ['40GiB..80GiB', 40n * GiB, 80n * GiB],
+    ['40GiB .. 80GiB', 40n * GiB, 80n * GiB],
+    ['40GiB..40GiB', 40n * GiB, 40n * GiB],
+    ['500MB..1GiB', 500_000_000n, GiB],
+    [4096, 4096n, 0n],
+  ])('reads %j', (text, min, max) => {
+    expect(parseSizeRange(text)).toEqual({ min, max });
+    expect(sizeRangeMistake(text)).toBeUndefined();
+  });
+
+  it.each(['40G', '>40GiB', '<80GiB', '=40GiB', '40GiB..', '..80GiB', '>=40GiB..80GiB', '40GiB...80GiB', '<=', -1, 1.5, true])('refuses %j', (text) => {
+    expect(parseSizeRange(text)).toBeUndefined();
+    expect(sizeRangeMistake(text)).toBeUndefined();
+  });
+
+  it('explains ranges that read well but admit nothing', () => {
+    expect(parseSizeRange('80GiB..40GiB')).toBeUndefined();
+    expect(sizeRangeMistake('80GiB..40GiB')).toBe('the minimum is above the maximum; write the smaller size first');
+    expect(parseSizeRange('<=0GiB')).toBeUndefined();
+    expect(sizeRangeMistake('<=0B')).toBe('a maximum of 0 admits nothing; give a size above 0');
   });
 });
 

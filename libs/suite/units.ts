@@ -10,8 +10,7 @@ const sizeUnits: Record<string, number> = {
   KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
 };
 
-// An optional ">=" reads naturally for minimums ("gpu_memory: >=40GiB") and means the same.
-const sizePattern = /^\s*(?:>=\s*)?(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)\s*$/;
+const sizePattern = /^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)\s*$/;
 
 /** Parses `8GiB`, `1.5 MiB`, `>=40GiB`, `500MB`; a bare non-negative integer is bytes. */
 export function parseSize(value: unknown): bigint | undefined {
@@ -19,10 +18,60 @@ export function parseSize(value: unknown): bigint | undefined {
     return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : undefined;
   }
   if (typeof value !== 'string') return undefined;
-  const m = sizePattern.exec(value);
+  // An optional ">=" reads naturally for minimums ("memory: >=8GiB") and means the same.
+  return strictSize(value.replace(/^\s*>=/, ''));
+}
+
+function strictSize(text: string): bigint | undefined {
+  const m = sizePattern.exec(text);
   if (!m) return undefined;
   const bytes = Math.round(Number(m[1]) * sizeUnits[m[2]]);
   return Number.isSafeInteger(bytes) ? BigInt(bytes) : undefined;
+}
+
+/** A range of sizes in bytes; `max` zero means no maximum (as in `Requirements`). */
+export interface SizeRange {
+  min: bigint;
+  max: bigint;
+}
+
+/**
+ * Parses a size range: `>=40GiB` or a bare size (at least), `<=80GiB` (at
+ * most), `40GiB..80GiB` (both ends included); a bare integer is a minimum in
+ * bytes. An empty range (minimum over maximum, or a zero maximum) is not a
+ * range: {@link sizeRangeMistake} says why.
+ */
+export function parseSizeRange(value: unknown): SizeRange | undefined {
+  const r = readSizeRange(value);
+  return r && sizeRangeMistake(value) === undefined ? { min: r.min, max: r.max } : undefined;
+}
+
+/** Why a value that reads as a size range still is not one, or undefined. */
+export function sizeRangeMistake(value: unknown): string | undefined {
+  const r = readSizeRange(value);
+  if (!r) return undefined;
+  if (r.hasMax && r.max === 0n) return 'a maximum of 0 admits nothing; give a size above 0';
+  if (r.hasMax && r.min > r.max) return 'the minimum is above the maximum; write the smaller size first';
+  return undefined;
+}
+
+function readSizeRange(value: unknown): (SizeRange & { hasMax: boolean }) | undefined {
+  if (typeof value !== 'string') {
+    const min = parseSize(value);
+    return min === undefined ? undefined : { min, max: 0n, hasMax: false };
+  }
+  const dots = /^(.*?)\.\.(.*)$/.exec(value);
+  if (dots) {
+    const [min, max] = [strictSize(dots[1]), strictSize(dots[2])];
+    return min === undefined || max === undefined ? undefined : { min, max, hasMax: true };
+  }
+  const atMost = /^\s*<=(.*)$/.exec(value);
+  if (atMost) {
+    const max = strictSize(atMost[1]);
+    return max === undefined ? undefined : { min: 0n, max, hasMax: true };
+  }
+  const min = parseSize(value);
+  return min === undefined ? undefined : { min, max: 0n, hasMax: false };
 }
 
 const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

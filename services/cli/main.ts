@@ -5,7 +5,9 @@ import { ListTasksResponseSchema, GetStatusResponseSchema, SubmitJobResponseSche
 import { ListWorkersResponseSchema } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
 import { ListJobResultsResponseSchema } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
+import { tenantNameProblem } from '../../libs/scheduling/tenant-name';
 import { loadSuite } from '../../libs/suite/load-suite';
+import { suiteToSubmitRequest } from '../../libs/suite/parse-suite';
 import { SuiteError } from '../../libs/suite/suite-error';
 import { makeClients, defaultGateway, type Endpoint } from './clients';
 import { renderResultsTable } from './results-table';
@@ -36,6 +38,13 @@ export function intOption(name: string, min: number, max: number) {
   };
 }
 
+/** Parses `--tenant`, refusing a name the scheduler would refuse. */
+function tenantOption(v: string): string {
+  const problem = tenantNameProblem(v);
+  if (problem) throw new InvalidArgumentError(problem);
+  return v;
+}
+
 /** Builds the `dtf` command line. */
 export function buildProgram(): Command {
   const program = new Command('dtf')
@@ -47,10 +56,11 @@ export function buildProgram(): Command {
   endpointOptions(program.command('run <suite>').description('submit a suite file, show progress, print a results table; exit 0 all passed, 1 tests failed, 2 usage or infrastructure error'))
     .option('--junit <file>', 'also write the results as JUnit XML')
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the first job')
-    .action(async (suite: string, o: Common & { junit?: string; idempotencyKey?: string }) => {
+    .option('--tenant <name>', "account the job to this tenant (overrides the suite's tenant:)", tenantOption)
+    .action(async (suite: string, o: Common & { junit?: string; idempotencyKey?: string; tenant?: string }) => {
       const clients = makeClients(o);
       try {
-        process.exitCode = await runSuite(clients, suite, { json: o.json, junit: o.junit, idempotencyKey: o.idempotencyKey });
+        process.exitCode = await runSuite(clients, suite, { json: o.json, junit: o.junit, idempotencyKey: o.idempotencyKey, tenant: o.tenant });
       } finally {
         clients.close();
       }
@@ -58,10 +68,11 @@ export function buildProgram(): Command {
 
   endpointOptions(program.command('submit <suite>').description('submit a suite file and print the job id without waiting'))
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the first job')
-    .action(async (suite: string, o: Common & { idempotencyKey?: string }) => {
-      const doc = await loadSuite(suite);
+    .option('--tenant <name>', "account the job to this tenant (overrides the suite's tenant:)", tenantOption)
+    .action(async (suite: string, o: Common & { idempotencyKey?: string; tenant?: string }) => {
+      const doc = await loadSuite(suite, { nowMs: Date.now() });
       const c = makeClients(o);
-      const res = await c.scheduler.submitJob({ name: doc.name, labels: doc.labels, tasks: doc.tasks, idempotencyKey: o.idempotencyKey ?? '' });
+      const res = await c.scheduler.submitJob(suiteToSubmitRequest(doc, { idempotencyKey: o.idempotencyKey, tenant: o.tenant }));
       if (o.json) printJson(SubmitJobResponseSchema, res);
       else console.log(`${res.job!.id}${res.duplicate ? ' (existing job for this idempotency key)' : ''}`);
       c.close();

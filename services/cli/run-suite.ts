@@ -3,6 +3,7 @@ import { ConnectError } from '@connectrpc/connect';
 import { writeFileSync } from 'node:fs';
 import { JobState, TaskSchema, TaskState, type Job, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
 import { loadSuite } from '../../libs/suite/load-suite';
+import { suiteToSubmitRequest } from '../../libs/suite/parse-suite';
 import type { Clients } from './clients';
 import { junitReport } from './junit-report';
 import { ProgressView } from './progress-view';
@@ -17,14 +18,17 @@ export interface RunSuiteOptions {
   json?: boolean;
   junit?: string;
   idempotencyKey?: string;
+  /** Overrides the suite's `tenant:`. */
+  tenant?: string;
   out?: NodeJS.WriteStream;
 }
 
 /** Submits a suite file, shows progress, prints results; returns the exit code. */
 export async function runSuite(clients: Clients, file: string, opts: RunSuiteOptions = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
-  const doc = await loadSuite(file);
-  const submitted = await clients.scheduler.submitJob({ name: doc.name, labels: doc.labels, tasks: doc.tasks, idempotencyKey: opts.idempotencyKey ?? '' });
+  // Relative deadlines count from now, the moment of submission.
+  const doc = await loadSuite(file, { nowMs: Date.now() });
+  const submitted = await clients.scheduler.submitJob(suiteToSubmitRequest(doc, { idempotencyKey: opts.idempotencyKey, tenant: opts.tenant }));
   const jobId = submitted.job!.id;
   if (!opts.json) out.write(`submitted ${jobId} (${doc.tasks.length} tasks) to ${clients.describe}\n`);
   const job = await follow(clients, jobId, opts.json ? undefined : new ProgressView(out));
