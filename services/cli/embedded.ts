@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { inProcessClient } from '../../libs/rpc/in-process-client';
+import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
 import { Coordinator } from '../coordinator/coordinator';
 import type { LivenessOptions } from '../coordinator/worker-hub';
 import { Gateway } from '../gateway/gateway';
@@ -18,6 +19,8 @@ export interface EmbeddedOptions {
   host?: string;
   liveness?: Partial<LivenessOptions>;
   logger?: Logger;
+  /** Scheduler plug-ins for the coordinator (see libs/scheduling/README.md). */
+  plugins?: SchedulerPlugin[];
 }
 
 /** Every role in one process: `dtf up`. */
@@ -43,6 +46,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     listen: '127.0.0.1:0',
     liveness: opts.liveness,
     logger: logger.child({ role: 'coordinator' }),
+    plugins: opts.plugins,
   });
   const coordinatorAddress = `127.0.0.1:${coordinator.port}`;
   const databasePath = path.join(opts.dataDir, 'results.duckdb');

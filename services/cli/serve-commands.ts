@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import pino from 'pino';
 import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
+import { loadPlugins, pluginPaths } from '../../libs/scheduling/load-plugins';
+import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
 import { CollectorService, ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { GrpcServer } from '../../libs/rpc/grpc-server';
@@ -32,6 +34,19 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+function repeat(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/** Loads the plug-ins named by --scheduler-plugin or $DTF_SCHEDULER_PLUGINS, and says which were loaded. */
+function schedulerPlugins(flagValues: string[] | undefined): SchedulerPlugin[] {
+  const plugins = loadPlugins(pluginPaths(flagValues ?? []));
+  if (plugins.length > 0) console.log(`scheduler plug-ins: ${plugins.map((p) => p.name).join(', ')}`);
+  return plugins;
+}
+
+const pluginFlagHelp = 'load a scheduler plug-in (checkers and rankers) from this .js or .ts file; repeatable (default: $DTF_SCHEDULER_PLUGINS, comma-separated)';
+
 /** Stops `stop` on SIGINT/SIGTERM, once. */
 function onSignals(stop: (signal: string) => Promise<void>): void {
   let stopping = false;
@@ -58,8 +73,10 @@ export function serveCommands(program: Command): void {
     .option('--host <host>', 'gateway address (security is off: keep it on loopback)', '127.0.0.1')
     .option('--run <suite>', 'run this suite file once everything is up')
     .option('--once', 'with --run: stop after the run and exit with its code')
-    .action(async (o: { workers: number; slots: number; dataDir: string; port: number; host: string; run?: string; once?: boolean }) => {
-      const e = await startEmbedded({ dataDir: path.resolve(o.dataDir), workers: o.workers, slots: o.slots, port: o.port, host: o.host });
+    .option('--scheduler-plugin <file>', pluginFlagHelp, repeat)
+    .action(async (o: { workers: number; slots: number; dataDir: string; port: number; host: string; run?: string; once?: boolean; schedulerPlugin?: string[] }) => {
+      const plugins = schedulerPlugins(o.schedulerPlugin);
+      const e = await startEmbedded({ dataDir: path.resolve(o.dataDir), workers: o.workers, slots: o.slots, port: o.port, host: o.host, plugins });
       console.log(`dtf up: coordinator ${e.coordinatorAddress}, ${o.workers} local workers, data in ${path.resolve(o.dataDir)}; gateway:`);
       console.log(e.gatewayUrl);
       onSignals(async () => e.stop());
@@ -79,8 +96,13 @@ export function serveCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the log lives', './.dtf/coordinator')
     .option('--heartbeat-ms <ms>', 'how often workers send heartbeats', int('--heartbeat-ms', 50, 60_000), 2000)
     .option('--lease-ms <ms>', 'a worker silent this long is lost', int('--lease-ms', 100, 600_000), 10_000)
-    .action(async (o: { listen: string; dataDir: string; heartbeatMs: number; leaseMs: number }) => {
-      const c = await Coordinator.start({ dataDir: path.resolve(o.dataDir), listen: o.listen, liveness: { heartbeatIntervalMs: o.heartbeatMs, workerLeaseMs: o.leaseMs }, logger: logger() });
+    .option('--scheduler-plugin <file>', pluginFlagHelp, repeat)
+    .action(async (o: { listen: string; dataDir: string; heartbeatMs: number; leaseMs: number; schedulerPlugin?: string[] }) => {
+      const plugins = schedulerPlugins(o.schedulerPlugin);
+      const c = await Coordinator.start({
+        dataDir: path.resolve(o.dataDir), listen: o.listen, liveness: { heartbeatIntervalMs: o.heartbeatMs, workerLeaseMs: o.leaseMs },
+        logger: logger(), plugins,
+      });
       console.log(`coordinator listening on ${o.listen.replace(/:\d+$/, '')}:${c.port}`);
       onSignals(async () => c.stop());
     });
