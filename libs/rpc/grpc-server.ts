@@ -147,8 +147,17 @@ async function pump(out: AsyncIterable<unknown>, call: grpc.ServerWritableStream
   }
 }
 
-/** Maps any thrown value to a gRPC status; Connect codes and gRPC codes share numbers. */
+/**
+ * Maps any thrown value to a gRPC status; Connect codes and gRPC codes share
+ * numbers. The error's metadata travels as trailers, so a client behind a
+ * proxy still sees e.g. the `retry-after` of a shed submission.
+ */
 export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   const ce = ConnectError.from(err);
-  return { code: ce.code as number as grpc.status, details: ce.rawMessage, message: ce.rawMessage };
+  const metadata = new grpc.Metadata();
+  // Binary and reserved keys would make grpc-js throw; none of ours is either.
+  ce.metadata.forEach((v, k) => {
+    if (!k.endsWith('-bin') && !k.startsWith('grpc-')) metadata.set(k, v);
+  });
+  return { code: ce.code as number as grpc.status, details: ce.rawMessage, message: ce.rawMessage, metadata };
 }

@@ -91,10 +91,20 @@ async function* readAll<O extends DescMessage>(call: grpc.ClientReadableStream<u
   }
 }
 
-/** Maps a grpc-js error to a ConnectError with the same code and message. */
+/**
+ * Headers of the gRPC transport itself. grpc-js folds the response headers
+ * into an error's metadata; passed on, they would become the headers of the
+ * gateway's own reply (a `content-type: application/grpc` on a Connect
+ * error makes it unreadable).
+ */
+const transportHeader = /^(:|grpc-)|^(content-type|content-length|date|te|user-agent|server|connection|transfer-encoding)$/;
+
+/** Maps a grpc-js error to a ConnectError with the same code, message and application metadata (e.g. `retry-after`). */
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   const e = err as Partial<grpc.ServiceError>;
-  if (typeof e.code === 'number') return new ConnectError(e.details || e.message || 'call failed', e.code as number as Code);
-  return ConnectError.from(err);
+  if (typeof e.code !== 'number') return ConnectError.from(err);
+  const metadata = new Headers();
+  for (const [k, v] of Object.entries(e.metadata?.getMap() ?? {})) if (typeof v === 'string' && !transportHeader.test(k)) metadata.set(k, v);
+  return new ConnectError(e.details || e.message || 'call failed', e.code as number as Code, metadata);
 }
