@@ -36,7 +36,11 @@ export interface CoordinatorOptions {
   scheduling?: Partial<Omit<SchedulingOptions, 'plugins'>>;
   /** Queue bounds and circuit breaker: every replica must use the same. */
   policy?: Partial<StateOptions>;
+  /** How long a cancelled task's process group has between SIGTERM and SIGKILL; default {@link cancelGraceMsDefault}. */
+  cancelGraceMs?: number;
 }
+
+export const cancelGraceMsDefault = 5000;
 
 /**
  * One coordinator: the state machine behind its log, the worker hub, the
@@ -155,7 +159,7 @@ export class Coordinator {
     const res = await this.log.propose(this.hub.command({ case: 'cancelTasks', value: { $typeName: 'dtf.state.v1.CancelTasks', taskIds, reason } }));
     if (res.kind !== 'cancelled') return;
     for (const r of res.running) {
-      this.hub.sessions.get(r.workerId)?.send({ case: 'cancel', value: { $typeName: 'dtf.worker.v1.Cancel', keys: [r.key], graceMs: 5000 } });
+      this.hub.sessions.get(r.workerId)?.send({ case: 'cancel', value: { $typeName: 'dtf.worker.v1.Cancel', keys: [r.key], graceMs: this.opts.cancelGraceMs ?? cancelGraceMsDefault } });
     }
   }
 
