@@ -2,6 +2,7 @@ import { DeviceKind, WorkerState, type Worker } from '../../libs/gen/dtf/common/
 import type { GetStatusResponse } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { formatBytes } from '../../libs/scheduling/format-bytes';
 import { deviceKindName } from '../../libs/scheduling/feasibility';
+import { renderTable } from './text-table';
 
 function devices(w: Worker): string {
   const accel = (w.hardware?.devices ?? []).filter((d) => d.kind !== DeviceKind.CPU);
@@ -9,13 +10,33 @@ function devices(w: Worker): string {
   return accel.map((d) => `${deviceKindName(d.kind)}:${d.model} ${formatBytes(d.memoryBytes)}`).join(', ');
 }
 
-/** Workers as a plain-text table. */
-export function renderWorkersTable(workers: Worker[]): string {
+/** The breaker's state in a word: "quarantined", "probing" (one test task running), or "". */
+export function breakerState(w: Worker): string {
+  if (!w.breaker?.quarantined) return '';
+  return w.breaker.probing ? 'probing' : 'quarantined';
+}
+
+/** One line per quarantined worker: until when, why, and how to lift it. */
+export function quarantineNotes(workers: Worker[], nowMs: number): string[] {
+  return workers.filter((w) => w.breaker?.quarantined).map((w) => {
+    const b = w.breaker!;
+    const left = Number(b.untilMs) - nowMs;
+    const when = b.probing
+      ? 'a probe task is running; its outcome restores or re-quarantines it'
+      : left > 0
+        ? `until ${new Date(Number(b.untilMs)).toISOString()} (${Math.ceil(left / 1000)} s from now), then one probe task`
+        : 'cooled down: the next task it gets is a probe';
+    return `${w.name || w.id} (${w.id}) quarantined, ${when}: ${b.reason}; lift with \`dtf quarantine clear ${w.id}\``;
+  });
+}
+
+/** Workers as a plain-text table, then a note on each quarantined one. */
+export function renderWorkersTable(workers: Worker[], nowMs = Date.now()): string {
   const header = ['WORKER', 'NAME', 'STATE', 'SLOTS', 'RUNNING', 'CPU', 'MEMORY', 'DEVICES', 'LABELS'];
   const rows = workers.map((w) => [
     w.id,
     w.name,
-    (WorkerState[w.state] ?? '').toLowerCase() + (w.cordoned ? ',cordoned' : '') + (w.draining ? ',draining' : ''),
+    [(WorkerState[w.state] ?? '').toLowerCase(), w.cordoned ? 'cordoned' : '', w.draining ? 'draining' : '', breakerState(w)].filter(Boolean).join(','),
     `${w.freeSlots}/${w.slots} free`,
     String(w.running.length),
     `${w.hardware?.cpuCores ?? 0} cores`,
@@ -23,9 +44,8 @@ export function renderWorkersTable(workers: Worker[]): string {
     devices(w),
     Object.entries(w.labels).map(([k, v]) => `${k}=${v}`).join(','),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(header), ...rows.map(line), '', `${workers.length} workers`].join('\n');
+  const notes = quarantineNotes(workers, nowMs);
+  return [renderTable(header, rows), '', `${workers.length} workers`, ...notes].join('\n');
 }
 
 /** The status figures as aligned lines. */
@@ -39,6 +59,8 @@ export function renderStatus(s: GetStatusResponse): string {
     `log applied     ${s.appliedIndex}`,
     `stale results   ${s.staleResultsRejected} rejected`,
     `stale updates   ${s.staleUpdatesRejected} rejected`,
+    `quarantined     ${s.workersQuarantined} workers`,
+    `shed            ${s.submissionsShed} submissions refused (queue full)`,
     `uptime          ${(Number(s.uptimeMs) / 1000).toFixed(0)}s`,
   ].join('\n');
 }

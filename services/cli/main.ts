@@ -14,6 +14,8 @@ import { renderResultsTable } from './results-table';
 import { runSuite, exitCode } from './run-suite';
 import { renderWorkersTable, renderStatus } from './fleet-views';
 import { runCollector, serveCommands, type CollectorCommandOptions } from './serve-commands';
+import { schedulingCommands } from './scheduling-commands';
+import { shedMessage } from './shed-message';
 
 interface Common extends Endpoint {
   json?: boolean;
@@ -86,7 +88,7 @@ export function buildProgram(): Command {
     c.close();
   });
 
-  endpointOptions(program.command('workers').description('list workers with their hardware and load'))
+  endpointOptions(program.command('workers').description('list workers with their hardware, load and quarantine state'))
     .option('--all', 'include lost workers')
     .action(async (o: Common & { all?: boolean }) => {
       const c = makeClients(o);
@@ -128,6 +130,7 @@ export function buildProgram(): Command {
     else console.log(`${job} cancelled`);
     c.close();
   });
+  schedulingCommands(program, { endpointOptions, printJson });
   return program;
 }
 
@@ -135,6 +138,11 @@ export function buildProgram(): Command {
 export function reportError(e: unknown): number {
   if (e instanceof SuiteError) {
     console.error(e.message);
+    return exitCode.usageOrInfra;
+  }
+  const shed = shedMessage(e);
+  if (shed) {
+    console.error(shed);
     return exitCode.usageOrInfra;
   }
   if (e instanceof ConnectError) {
