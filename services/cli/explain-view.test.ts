@@ -40,5 +40,7 @@ describe('renderExplanation', () => {
     const text = renderExplanation(create(ExplainTaskResponseSchema, { task: done, summary: 'not pending: the task is succeeded', neverRunnable: true }));
     expect(text).not.toMatch(/never runnable/);
     expect(text.endsWith('\n\nno live workers')).toBe(true);
+    const alone = renderExplanation(create(ExplainTaskResponseSchema, { task, summary: 'no worker is online', neverRunnable: true }));
+    expect(alone).not.toMatch(/never runnable/);
   });
 });

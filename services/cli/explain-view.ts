@@ -26,7 +26,8 @@ export function renderExplanation(x: ExplainTaskResponse): string {
     `summary         ${x.summary}`,
     `queue position  ${queuePlace(x)}`,
   ];
-  if (x.neverRunnable && t?.state === TaskState.PENDING) {
+  // With no live worker at all the flag is set too, but a worker may yet join.
+  if (x.neverRunnable && t?.state === TaskState.PENDING && x.workers.length > 0) {
     lines.push('never runnable  no live worker can run it even when idle: change its requirements or add a worker that meets them');
   }
   if (x.workers.length === 0) return [...lines, '', 'no live workers'].join('\n');
