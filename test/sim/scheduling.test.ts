@@ -11,7 +11,8 @@
  */
 import { AttemptOutcome, JobState, TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
 import { capacityOf, demandOf } from '../../libs/scheduling/resources';
-import { jainIndex, seedsFor, simStartMs, workerTime, type AttemptRecord, type SchedulingSim } from './scheduling-sim';
+import { jainIndex, seedsFor, workerTime } from './scheduling-measures';
+import { simStartMs, type AttemptRecord, type SchedulingSim } from './scheduling-sim';
 import { breakerTrace, dagTrace, deadlineTrace, fairShareTrace, resourcesTrace, sheddingTrace, starvationTrace } from './scheduling-traces';
 
 function report(trace: string, figures: Record<string, unknown>): void {
