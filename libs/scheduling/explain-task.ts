@@ -49,7 +49,8 @@ export function explainTask(x: ExplainInput): Explanation {
     verdicts.push(judge(x, w));
   }
   verdicts.sort((a, b) => a.verdict - b.verdict || (a.workerName < b.workerName ? -1 : 1));
-  const neverRunnable = verdicts.every((v) => lasting.has(v.verdict));
+  // With no worker online nothing is known yet: a worker may join that can.
+  const neverRunnable = verdicts.length > 0 && verdicts.every((v) => lasting.has(v.verdict));
   const { position, length } = queuePosition(x);
   const base = { queuePosition: position, queueLength: length, neverRunnable, workers: verdicts };
   if (t.state !== TaskState.PENDING) {

@@ -427,7 +427,8 @@ export class CoordinatorState {
     if (breaker && worker) {
       const b = (worker.breaker ??= newBreaker());
       if (isInfraFailure(result.outcome)) breakerFailed(b, this.options.breaker, timeMs, describeOutcome(result));
-      else if (result.outcome !== AttemptOutcome.CANCELLED) breakerSucceeded(b);
+      else if (result.outcome === AttemptOutcome.CANCELLED || result.outcome === AttemptOutcome.HANDED_BACK) b.probing = false; // no verdict: probe again
+      else breakerSucceeded(b);
     }
     if (task.state === TaskState.CANCELLED) {
       this.tenant(rec.tenant).running--;
@@ -442,7 +443,8 @@ export class CoordinatorState {
     const next = decideRetry(result.outcome, task.spec, { lost: rec.lost, budgeted: rec.budgeted });
     if (next.budgeted) rec.budgeted++;
     if (next.state === TaskState.PENDING) {
-      task.notBeforeMs = timeMs + BigInt(backoffMs(task.spec, task.attempt));
+      // A hand-back was never run: no reason to wait.
+      task.notBeforeMs = result.outcome === AttemptOutcome.HANDED_BACK ? 0n : timeMs + BigInt(backoffMs(task.spec, task.attempt));
       task.pendingReason = `retry ${task.attempt} after ${describeOutcome(result)}; not before ${describeMs(Number(task.notBeforeMs - timeMs))} from then`;
       this.pendingCount++;
       this.tenant(rec.tenant).queued++;

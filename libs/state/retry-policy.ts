@@ -43,6 +43,8 @@ export function decideRetry(outcome: AttemptOutcome, spec: TaskSpec | undefined,
       return { state: TaskState.SUCCEEDED, budgeted: false };
     case AttemptOutcome.CANCELLED:
       return { state: TaskState.CANCELLED, budgeted: false };
+    case AttemptOutcome.HANDED_BACK:
+      return { state: TaskState.PENDING, budgeted: false };
     case AttemptOutcome.FAILED:
       return spec?.retry?.onTestFailure && budgetLeft ? { state: TaskState.PENDING, budgeted: true } : { state: TaskState.FAILED, budgeted: false };
     case AttemptOutcome.TIMED_OUT:

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { AttemptOutcome, AttemptResultSchema, DeviceKind, TaskState, WorkerSchema } from '../gen/dtf/common/v1/common_pb';
 import { CoordinatorState } from './coordinator-state';
 import { backoffMs } from './retry-policy';
-import { StateHarness, assign, command, finish, key, setWorkerFlags, stepMs, submitJob, workerJoined, workerLost, type CommandKind } from './test-commands';
+import { StateHarness, assign, cancelTasks, command, finish, key, setWorkerFlags, stepMs, submitJob, workerJoined, workerLost, type CommandKind } from './test-commands';
 
 const { SUCCEEDED, FAILED, START_FAILED, TIMED_OUT } = AttemptOutcome;
 const retry = (r: { onTestFailure?: boolean; initialBackoffMs?: number; multiplier?: number; maxBackoffMs?: number }) =>
@@ -135,6 +135,26 @@ describe('CoordinatorState: circuit breaker', () => {
     h.apply(setWorkerFlags('w1', { clearQuarantine: true }));
     expect(h.state.workers.get('w1')!.breaker).toMatchObject({ quarantined: false, trips: 0, consecutiveFailures: 0 });
     expect(h.apply(assign(['t4', 1, 'w1']))).toMatchObject({ rejected: [] });
+  });
+
+  it('probes again when a probe is cancelled or handed back: neither says anything about the worker', () => {
+    const h = new StateHarness();
+    h.apply(workerJoined('w1'));
+    h.apply(submitJob('j', Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, retries: 5 }))));
+    h.apply(assign(['t0', 1, 'w1'], ['t1', 1, 'w1'], ['t2', 1, 'w1']));
+    h.apply(finish(['t0', 1, START_FAILED, 'w1'], ['t1', 1, START_FAILED, 'w1'], ['t2', 1, START_FAILED, 'w1']));
+    h.apply(assign(['t3', 1, 'w1']));
+    h.apply(cancelTasks(['t3']));
+    h.apply(finish(['t3', 1, AttemptOutcome.CANCELLED, 'w1']));
+    expect(h.state.workers.get('w1')!.breaker).toMatchObject({ quarantined: true, probing: false });
+    h.apply(assign(['t4', 1, 'w1']));
+    h.apply(finish(['t4', 1, AttemptOutcome.HANDED_BACK, 'w1']));
+    expect(h.state.workers.get('w1')!.breaker).toMatchObject({ quarantined: true, probing: false });
+    // A hand-back is requeued at once and uses no budget.
+    expect(h.task('t4')).toMatchObject({ state: TaskState.PENDING, notBeforeMs: 0n });
+    expect(h.apply(assign(['t4', 2, 'w1']))).toMatchObject({ rejected: [] });
+    h.apply(finish(['t4', 2, SUCCEEDED, 'w1']));
+    expect(h.state.workers.get('w1')!.breaker).toMatchObject({ quarantined: false });
   });
 
   it('counts a lost worker once however many attempts it held, and keeps the breaker across a rejoin', () => {

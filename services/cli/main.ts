@@ -100,7 +100,7 @@ export function buildProgram(): Command {
 
   endpointOptions(program.command('tasks').description('list tasks'))
     .option('--job <id>', 'only this job')
-    .addOption(new Option('--state <state>', 'only tasks in this state').choices(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'errored']))
+    .addOption(new Option('--state <state>', 'only tasks in this state').choices(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'errored', 'skipped']))
     .option('--limit <n>', 'at most this many', intOption('--limit', 1, 1000), 100)
     .action(async (o: Common & { job?: string; state?: string; limit: number }) => {
       const c = makeClients(o);
@@ -165,10 +165,16 @@ export function reportError(e: unknown): number {
 
 /** Runs the CLI with `argv` (as process.argv). */
 export function main(argv: string[]): void {
-  buildProgram()
-    .exitOverride((err) => {
+  const program = buildProgram();
+  // Usage errors exit 2 in every subcommand too (commander does not pass this down to existing ones).
+  const overrideAll = (cmd: Command): void => {
+    cmd.exitOverride((err) => {
       process.exit(err.exitCode === 0 ? 0 : exitCode.usageOrInfra);
-    })
+    });
+    cmd.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
+  program
     .parseAsync(argv)
     .catch((e) => {
       process.exitCode = reportError(e);

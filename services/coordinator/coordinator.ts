@@ -168,7 +168,7 @@ export class Coordinator {
     let quarantined = 0;
     for (const w of this.state.workers.values()) {
       if (w.state === WorkerState.ONLINE) online++;
-      if (w.breaker?.quarantined) quarantined++;
+      if (w.state === WorkerState.ONLINE && w.breaker?.quarantined) quarantined++;
     }
     let running = 0;
     let active = 0;

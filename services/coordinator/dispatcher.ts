@@ -2,7 +2,8 @@ import { WorkerState, type AttemptKey, type Requirements, type Worker } from '..
 import type { Assignment } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { firstRefusal } from '../../libs/scheduling/feasibility';
-import type { Refusal, SchedulerPlugin } from '../../libs/scheduling/plugin';
+import type { FeasibilityChecker, Ranker, Refusal, SchedulerPlugin } from '../../libs/scheduling/plugin';
+import { pluginCheckers, pluginRankers } from '../../libs/scheduling/plugin-guards';
 import { preferenceScore } from '../../libs/scheduling/preferences';
 import type { QueueEntry } from '../../libs/scheduling/ready-index';
 import { requirementClass } from '../../libs/scheduling/requirement-class';
@@ -76,6 +77,8 @@ export class Dispatcher {
     policy: Partial<SchedulingOptions> = {},
   ) {
     this.policy = { ...defaultScheduling, ...policy };
+    this.checkers = pluginCheckers(this.policy.plugins);
+    this.rankers = pluginRankers(this.policy.plugins);
   }
 
   kick(): void {
@@ -103,9 +106,9 @@ export class Dispatcher {
     return r ?? undefined;
   }
 
-  private get checkers() {
-    return this.policy.plugins.flatMap((p) => p.checkers ?? []);
-  }
+  /** Plug-in checkers, guarded: a throwing one refuses with a reason instead of breaking the round. */
+  private readonly checkers: FeasibilityChecker[];
+  private readonly rankers: Ranker[];
 
   /** Workers that may take work now, with what they have free. */
   freeWorkers(nowMs: number): FreeWorker[] {
@@ -151,7 +154,7 @@ export class Dispatcher {
       agingMs: this.policy.agingMs,
       refusal: (req, worker) => this.refusal(req, worker, requirementKey(req)),
       preference: preferenceScore,
-      rankers: this.policy.plugins.flatMap((p) => p.rankers ?? []),
+      rankers: this.rankers,
       ranking: this.policy.ranking,
       tenantRunning: (t) => this.state.tenantUsage(t).running,
       tenantWeight: (t) => weights[t] ?? 1,
@@ -166,6 +169,7 @@ export class Dispatcher {
     const nowMs = this.now();
     let placements: Proposed[];
     try {
+      this.state.queue.promote(nowMs);
       const workers = this.freeWorkers(nowMs);
       const decided = workers.length === 0 ? [] : scheduleRound(this.state.queue, workers, this.roundContext(nowMs));
       placements = decided.map((p) => ({
@@ -178,7 +182,7 @@ export class Dispatcher {
       this.onError(e as Error);
       return;
     } finally {
-      this.armDueTimer();
+      this.armDueTimer(nowMs);
     }
     this.rounds++;
     if (placements.length === 0) return;
@@ -212,10 +216,19 @@ export class Dispatcher {
     this.kick();
   }
 
-  /** Wakes the dispatcher when the next retry backoff ends. */
-  private armDueTimer(): void {
-    const due = this.state.queue.nextDueMs();
-    if (due === undefined || due >= this.dueAt) return;
+  /**
+   * Wakes the dispatcher when the next retry backoff or worker quarantine
+   * ends: nothing else may happen to start a round then.
+   */
+  private armDueTimer(nowMs: number): void {
+    let due = this.state.queue.nextDueMs() ?? Infinity;
+    if (this.state.queue.size > 0) {
+      for (const w of this.state.workers.values()) {
+        const b = w.breaker;
+        if (w.state === WorkerState.ONLINE && b?.quarantined && !b.probing && Number(b.untilMs) > nowMs) due = Math.min(due, Number(b.untilMs));
+      }
+    }
+    if (due <= nowMs || due >= this.dueAt) return;
     clearTimeout(this.dueTimer);
     this.dueAt = due;
     this.dueTimer = setTimeout(() => {

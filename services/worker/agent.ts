@@ -176,7 +176,7 @@ export class WorkerAgent {
     if (this.draining) {
       // Pushed before the coordinator heard we drain: hand it back unrun.
       const now = BigInt(Date.now());
-      void this.finished(key, create(AttemptResultSchema, { key, outcome: AttemptOutcome.START_FAILED, error: `worker ${this.workerId} is draining; handed back unrun`, startedAtMs: now, finishedAtMs: now }));
+      void this.finished(key, create(AttemptResultSchema, { key, outcome: AttemptOutcome.HANDED_BACK, error: `worker ${this.workerId} is draining; handed back unrun`, startedAtMs: now, finishedAtMs: now }));
       return;
     }
     const task = runTask(a.spec!, {
