@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { inProcessClient } from '../../libs/rpc/in-process-client';
 import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
-import { Coordinator } from '../coordinator/coordinator';
+import { Coordinator, type CoordinatorOptions } from '../coordinator/coordinator';
 import type { LivenessOptions } from '../coordinator/worker-hub';
 import { Gateway } from '../gateway/gateway';
 import { Collector } from '../results/collector';
@@ -21,6 +21,9 @@ export interface EmbeddedOptions {
   logger?: Logger;
   /** Scheduler plug-ins for the coordinator (see libs/scheduling/README.md). */
   plugins?: SchedulerPlugin[];
+  /** Aging, ranking and tenant weights; queue bounds and breaker. */
+  scheduling?: CoordinatorOptions['scheduling'];
+  policy?: CoordinatorOptions['policy'];
 }
 
 /** Every role in one process: `dtf up`. */
@@ -47,6 +50,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     liveness: opts.liveness,
     logger: logger.child({ role: 'coordinator' }),
     plugins: opts.plugins,
+    scheduling: opts.scheduling,
+    policy: opts.policy,
   });
   const coordinatorAddress = `127.0.0.1:${coordinator.port}`;
   const databasePath = path.join(opts.dataDir, 'results.duckdb');

@@ -18,6 +18,7 @@ import { WorkerAgent } from '../worker/agent';
 import { parseLabels } from '../worker/parse-labels';
 import { makeClients } from './clients';
 import { startEmbedded } from './embedded';
+import { addSchedulingFlags, schedulingOptions, type SchedulingFlags } from './scheduling-flags';
 import { runSuite } from './run-suite';
 
 const logger = () => pino({ level: process.env.DTF_LOG_LEVEL ?? 'info' });
@@ -64,7 +65,7 @@ function onSignals(stop: (signal: string) => Promise<void>): void {
 
 /** Adds the commands that run DTF's roles: up, coordinator, worker, results, gateway. */
 export function serveCommands(program: Command): void {
-  program.command('up')
+  const up = program.command('up')
     .description('run every role in one process with local workers, data in --data-dir, and print the gateway URL')
     .option('--workers <n>', 'local workers to start', int('--workers', 0, 64), 2)
     .option('--slots <n>', 'tasks each local worker runs at once', int('--slots', 1, 1024), 1)
@@ -73,10 +74,11 @@ export function serveCommands(program: Command): void {
     .option('--host <host>', 'gateway address (security is off: keep it on loopback)', '127.0.0.1')
     .option('--run <suite>', 'run this suite file once everything is up')
     .option('--once', 'with --run: stop after the run and exit with its code')
-    .option('--scheduler-plugin <file>', pluginFlagHelp, repeat)
-    .action(async (o: { workers: number; slots: number; dataDir: string; port: number; host: string; run?: string; once?: boolean; schedulerPlugin?: string[] }) => {
+    .option('--scheduler-plugin <file>', pluginFlagHelp, repeat);
+  addSchedulingFlags(up)
+    .action(async (o: { workers: number; slots: number; dataDir: string; port: number; host: string; run?: string; once?: boolean; schedulerPlugin?: string[] } & SchedulingFlags) => {
       const plugins = schedulerPlugins(o.schedulerPlugin);
-      const e = await startEmbedded({ dataDir: path.resolve(o.dataDir), workers: o.workers, slots: o.slots, port: o.port, host: o.host, plugins });
+      const e = await startEmbedded({ dataDir: path.resolve(o.dataDir), workers: o.workers, slots: o.slots, port: o.port, host: o.host, plugins, ...schedulingOptions(o) });
       console.log(`dtf up: coordinator ${e.coordinatorAddress}, ${o.workers} local workers, data in ${path.resolve(o.dataDir)}; gateway:`);
       console.log(e.gatewayUrl);
       onSignals(async () => e.stop());
@@ -90,18 +92,19 @@ export function serveCommands(program: Command): void {
       console.log(`\nstill serving at ${e.gatewayUrl} (Ctrl-C to stop)`);
     });
 
-  program.command('coordinator')
+  const coordinator = program.command('coordinator')
     .description('run a coordinator: scheduler and registry over the local log')
     .option('--listen <host:port>', 'gRPC address for workers, collector and gateway', '127.0.0.1:7070')
     .option('--data-dir <dir>', 'where the log lives', './.dtf/coordinator')
     .option('--heartbeat-ms <ms>', 'how often workers send heartbeats', int('--heartbeat-ms', 50, 60_000), 2000)
     .option('--lease-ms <ms>', 'a worker silent this long is lost', int('--lease-ms', 100, 600_000), 10_000)
-    .option('--scheduler-plugin <file>', pluginFlagHelp, repeat)
-    .action(async (o: { listen: string; dataDir: string; heartbeatMs: number; leaseMs: number; schedulerPlugin?: string[] }) => {
+    .option('--scheduler-plugin <file>', pluginFlagHelp, repeat);
+  addSchedulingFlags(coordinator)
+    .action(async (o: { listen: string; dataDir: string; heartbeatMs: number; leaseMs: number; schedulerPlugin?: string[] } & SchedulingFlags) => {
       const plugins = schedulerPlugins(o.schedulerPlugin);
       const c = await Coordinator.start({
         dataDir: path.resolve(o.dataDir), listen: o.listen, liveness: { heartbeatIntervalMs: o.heartbeatMs, workerLeaseMs: o.leaseMs },
-        logger: logger(), plugins,
+        logger: logger(), plugins, ...schedulingOptions(o),
       });
       console.log(`coordinator listening on ${o.listen.replace(/:\d+$/, '')}:${c.port}`);
       onSignals(async () => c.stop());
