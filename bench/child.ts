@@ -94,5 +94,7 @@ export class BenchChild {
 
 /** For child entry files: sends a message to the bench, if there is one. */
 export function tellParent(msg: ChildMessage): void {
-  process.send?.(msg);
+  // Run by hand (no parent to tell), a child prints what it would have said.
+  if (process.send) process.send(msg);
+  else console.log(JSON.stringify(msg));
 }

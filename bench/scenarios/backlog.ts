@@ -55,7 +55,7 @@ export const backlog: Scenario = {
       ],
       notes: [
         `the backlog is built through the state machine's apply (as a log replay does), ${100} workers online, events released as a collector checkpoint would; RSS after a full GC`,
-        `a decision is one placement by scheduleRound over the indexed ready queue (class → priority → tenant → job heaps) plus applying its AssignAttempts; ${decisions} decisions timed`,
+        `a decision is one placement by scheduleRound over the indexed ready queue (class → priority → tenant → job heaps) plus applying its AssignAttempts; ${decisions} decisions timed after ${5} warm-up rounds, in a steady state (between rounds, untimed, the placed tasks finish and as many new ones are queued)`,
       ],
     };
   },

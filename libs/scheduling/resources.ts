@@ -71,6 +71,13 @@ export function allocate(d: Demand, free: Resources): Resources | undefined {
   return { cpu: d.cpu, memory: d.memory, devices: take };
 }
 
+/** Whether `free` covers the demand: {@link allocate} without building the allocation. */
+export function fitsDemand(d: Demand, free: Resources): boolean {
+  if (d.cpu > free.cpu || d.memory > free.memory) return false;
+  if (d.count === 0 && d.allOf.length === 0) return true;
+  return allocate(d, free) !== undefined;
+}
+
 /** `into += r` (sign 1) or `into -= r` (sign -1). */
 export function addResources(into: Resources, r: Resources, sign: 1 | -1): void {
   into.cpu += sign * r.cpu;

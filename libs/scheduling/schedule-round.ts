@@ -1,7 +1,7 @@
 import type { Requirements, Worker } from '../gen/dtf/common/v1/common_pb';
 import type { Ranker, Refusal } from './plugin';
 import { compareKeys, type Head, type OrderContext, type QueueEntry, type ReadyIndex } from './ready-index';
-import { addResources, allocate, demandOf, type Demand, type Resources } from './resources';
+import { addResources, allocate, demandOf, fitsDemand, type Demand, type Resources } from './resources';
 
 /** A worker that may take work now. */
 export interface FreeWorker {
@@ -118,7 +118,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   function bestWorker(entry: QueueEntry, view: ClassView, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
     let best: { fw: FreeWorker; holding: Resources; score: number } | undefined;
     for (const fw of view.able) {
-      if (fw.slots <= 0) continue;
+      if (fw.slots <= 0 || !fitsDemand(view.demand, fw.free)) continue;
       const holding = allocate(view.demand, fw.free);
       if (!holding) continue;
       const score = rank(entry, fw, holding, c);
@@ -138,7 +138,7 @@ function utilisationAfter(capacity: Resources, free: Resources, holding: Resourc
 }
 
 function fits(fw: FreeWorker, d: Demand): boolean {
-  return fw.slots > 0 && allocate(d, fw.free) !== undefined;
+  return fw.slots > 0 && fitsDemand(d, fw.free);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type AttemptResult,
   type Job,
   type Task,
+  type TaskSpec,
   type Worker,
 } from '../gen/dtf/common/v1/common_pb';
 import type {
@@ -279,17 +280,10 @@ export class CoordinatorState {
     const seqs = new Array<number>(cmd.tasks.length);
     for (const i of plan.order) seqs[i] = this.nextSeq++;
     const recs = cmd.tasks.map((t, i) => {
-      const task = create(TaskSchema, {
-        id: t.id,
-        jobId: job.id,
-        spec: t.spec,
-        state: TaskState.PENDING,
-        createdAtMs: timeMs,
-        predictedDurationMs: Math.round(predicted[i]),
-        waitingOn: [...new Set(deps[i].map((d) => cmd.tasks[d].id))],
-      });
+      const waitingOn = deps[i].length === 0 ? NONE : [...new Set(deps[i].map((d) => cmd.tasks[d].id))];
+      const task = newTask(t.id, job.id, t.spec, timeMs, Math.round(predicted[i]), waitingOn);
       const rec: TaskRecord = {
-        task, attempts: [], seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: undefined,
+        task, attempts: NONE, seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: undefined,
         enqueuedMs: 0, priority: t.spec?.priority ?? 0, deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: 0,
         cls: '', agePos: -1, pos: -1, queued: false,
         holding: undefined, earliestFinishMs: plan.earliestFinishMs[i], watchPos: -1, latestStartMs: 0,
@@ -418,6 +412,7 @@ export class CoordinatorState {
     rec.holding = undefined;
     task.workerId = '';
     task.result = result;
+    if (rec.attempts === NONE) rec.attempts = [];
     rec.attempts.push(result);
     this.events.push({
       case: 'attemptFinished',
@@ -539,7 +534,7 @@ export class CoordinatorState {
   }
 
   private warn(rec: TaskRecord, message: string): void {
-    rec.task.warnings.push(message);
+    rec.task.warnings = [...rec.task.warnings, message];
     const job = this.jobs.get(rec.task.jobId)!.job;
     if (job.warnings.length < jobWarningsMax) job.warnings.push(`task "${rec.task.spec?.name || rec.task.id}": ${message}`);
     else job.warnings[jobWarningsMax - 1] = `…and more warnings (see the tasks)`;
@@ -613,6 +608,25 @@ export function describeMs(ms: number): string {
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
   if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/**
+ * The empty list every task starts with for its attempts, warnings and
+ * dependencies: shared and frozen, replaced (never pushed to) when one
+ * comes. At a million queued tasks, three empty arrays each are ~100 MB.
+ */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
+/**
+ * A new pending task, written as one literal with every field: V8 then keeps
+ * all fields inside the object, where `create()` adding them one by one
+ * spills them into a second allocation.
+ */
+function newTask(id: string, jobId: string, spec: TaskSpec | undefined, timeMs: bigint, predictedDurationMs: number, waitingOn: string[]): Task {
+  return {
+    $typeName: 'dtf.common.v1.Task', id, jobId, spec, state: TaskState.PENDING, attempt: 0, workerId: '', pendingReason: '',
+    result: undefined, createdAtMs: timeMs, finishedAtMs: 0n, notBeforeMs: 0n, predictedDurationMs, warnings: NONE, waitingOn,
+  };
 }
 
 /** A task as it was submitted: its own fields copied, its (immutable) spec shared. */
