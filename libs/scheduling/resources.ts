@@ -19,15 +19,30 @@ export interface Demand {
   allOf: DeviceKind[];
 }
 
-/** Shared by every allocation that takes no devices; never mutated (addResources only reads its argument). */
+/**
+ * Shared by every value without devices. Never written: addResources only
+ * writes the device kinds of what it adds, and a value without devices is
+ * only ever combined with others without them.
+ */
 const NO_DEVICES = new Map<DeviceKind, number>();
 
 export function emptyResources(): Resources {
   return { cpu: 0, memory: 0, devices: new Map() };
 }
 
-/** What a worker has in all: its cores, memory and accelerators. */
+const capacities = new WeakMap<Worker, Resources>();
+
+/**
+ * What a worker has in all: its cores, memory and accelerators. Cached per
+ * worker object (a rejoin makes a new one); treat the result as read-only.
+ */
 export function capacityOf(worker: Worker): Resources {
+  let c = capacities.get(worker);
+  if (!c) capacities.set(worker, (c = measureCapacity(worker)));
+  return c;
+}
+
+function measureCapacity(worker: Worker): Resources {
   const hw = worker.hardware;
   const devices = new Map<DeviceKind, number>();
   for (const d of hw?.devices ?? []) {
@@ -85,7 +100,9 @@ export function addResources(into: Resources, r: Resources, sign: 1 | -1): void 
   for (const [k, n] of r.devices) into.devices.set(k, (into.devices.get(k) ?? 0) + sign * n);
 }
 
+/** `a - b` as a new value (its device map is new too, unless neither has devices). */
 export function subtract(a: Resources, b: Resources): Resources {
+  if (a.devices.size === 0 && b.devices.size === 0) return { cpu: a.cpu - b.cpu, memory: a.memory - b.memory, devices: NO_DEVICES };
   const out: Resources = { cpu: a.cpu, memory: a.memory, devices: new Map(a.devices) };
   addResources(out, b, -1);
   return out;

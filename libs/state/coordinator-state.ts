@@ -194,7 +194,7 @@ export class CoordinatorState {
 
   /** What a worker has free now: its capacity less what its running attempts hold. */
   freeOn(worker: Worker): Resources {
-    return subtract(capacityOf(worker), this.usedByWorker.get(worker.id) ?? emptyResources());
+    return subtract(capacityOf(worker), this.usedByWorker.get(worker.id) ?? NOTHING_USED);
   }
 
   /** The tenant's running and queued task counts. */
@@ -628,6 +628,8 @@ function newTask(id: string, jobId: string, spec: TaskSpec | undefined, timeMs: 
     result: undefined, createdAtMs: timeMs, finishedAtMs: 0n, notBeforeMs: 0n, predictedDurationMs, warnings: NONE, waitingOn,
   };
 }
+
+const NOTHING_USED = emptyResources();
 
 /** A task as it was submitted: its own fields copied, its (immutable) spec shared. */
 function submittedSnapshot(task: Task): Task {
