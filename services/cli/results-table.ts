@@ -9,7 +9,7 @@ export function stateName(s: TaskState): string {
 
 function outcomeNote(t: Task): string {
   const r = t.result;
-  if (t.state === TaskState.PENDING) return t.pendingReason;
+  if (t.state === TaskState.PENDING || t.state === TaskState.SKIPPED) return t.pendingReason;
   if (!r) return '';
   if (r.error) return r.error.split('\n')[0];
   if (r.outcome === AttemptOutcome.FAILED) return `exit ${r.exitCode}${r.signal ? ` (${r.signal})` : ''}`;
@@ -48,7 +48,7 @@ export function renderResultsTable(tasks: Task[]): string {
   const widths = header.map((h, i) => Math.min(columnCharsMax, Math.max(h.length, ...rows.map((r) => r[i].length))));
   const line = (cells: string[]) => cells.map((c, i) => clip(c, columnCharsMax).padEnd(widths[i])).join('  ').trimEnd();
   const count = (s: TaskState) => tasks.filter((t) => t.state === s).length;
-  const summary = `${tasks.length} tasks: ${count(TaskState.SUCCEEDED)} succeeded, ${count(TaskState.FAILED)} failed, ${count(TaskState.ERRORED)} errored, ${count(TaskState.CANCELLED)} cancelled, ${count(TaskState.PENDING) + count(TaskState.RUNNING)} unfinished`;
+  const summary = `${tasks.length} tasks: ${count(TaskState.SUCCEEDED)} succeeded, ${count(TaskState.FAILED)} failed, ${count(TaskState.ERRORED)} errored, ${count(TaskState.CANCELLED)} cancelled, ${count(TaskState.SKIPPED)} skipped, ${count(TaskState.PENDING) + count(TaskState.RUNNING)} unfinished`;
   return [line(header), ...rows.map(line), '', summary].join('\n');
 }
 

@@ -52,12 +52,16 @@ export function exitFor(tasks: Task[]): number {
 /** Watches a job to its end, re-opening the stream if the coordinator restarts. */
 async function follow(clients: Clients, jobId: string, view: ProgressView | undefined): Promise<Job> {
   let failures = 0;
+  let warned = 0;
   for (;;) {
     try {
       let last: Job | undefined;
       for await (const msg of clients.scheduler.watchJob({ jobId })) {
         last = msg.job!;
         failures = 0;
+        // Deadline trouble is told as soon as the coordinator knows it, not at the end.
+        for (const w of last.warnings.slice(warned)) process.stderr.write(`warning: ${w}\n`);
+        warned = Math.max(warned, last.warnings.length);
         view?.update(last, msg.tasks);
       }
       if (last && isDone(last)) {

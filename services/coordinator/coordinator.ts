@@ -131,6 +131,8 @@ export class Coordinator {
     if (this.checkingDeadlines || !this.state.deadlinesDue(this.now())) return;
     this.checkingDeadlines = true;
     this.log.propose(this.hub.command({ case: 'checkDeadlines', value: { $typeName: 'dtf.state.v1.CheckDeadlines' } }))
+      // Warnings are no feed events: wake the job watchers so they tell their users.
+      .then(() => this.changes.notify())
       .catch((e: Error) => this.logger.error({ err: e.message }, 'deadline check failed'))
       .finally(() => { this.checkingDeadlines = false; });
   }

@@ -136,6 +136,7 @@ function page<T>(all: T[], pageSize: number, token: string): { items: T[]; next:
 /** Streams the job, then every change to it, until it finishes or the caller leaves. */
 async function* watch(c: Coordinator, jobId: string, ctx: HandlerContext): AsyncIterable<WatchJobResponse> {
   let seen = c.state.events.last;
+  let warned = jobOf(c, jobId).warnings.length;
   const first = c.state.taskIdsOf(jobId).map((id) => clone(TaskSchema, c.state.tasks.get(id)!.task));
   yield { $typeName: 'dtf.scheduler.v1.WatchJobResponse', job: clone(JobSchema, jobOf(c, jobId)), tasks: first };
   while (!ctx.signal.aborted && !isJobDone(c, jobId)) {
@@ -149,7 +150,9 @@ async function* watch(c: Coordinator, jobId: string, ctx: HandlerContext): Async
       if (k.case === 'taskFinished' && k.value.jobId === jobId) changed.add(k.value.taskId);
     }
     seen = c.state.events.last;
-    if (changed.size === 0 && !isJobDone(c, jobId)) continue;
+    const warnings = jobOf(c, jobId).warnings.length;
+    if (changed.size === 0 && warnings === warned && !isJobDone(c, jobId)) continue;
+    warned = warnings;
     const tasks = [...changed].map((id) => clone(TaskSchema, c.state.tasks.get(id)!.task));
     yield { $typeName: 'dtf.scheduler.v1.WatchJobResponse', job: clone(JobSchema, jobOf(c, jobId)), tasks };
   }
