@@ -22,6 +22,8 @@ export class GatewayMetrics {
       applied: g('dtf_log_applied_index', 'Index of the last applied log entry.'),
       stale: g('dtf_stale_results_rejected', 'Results rejected because their attempt was no longer current (a counter since start).'),
       rss: g('dtf_process_resident_memory_bytes', 'Resident memory of the gateway process.'),
+      quarantined: g('dtf_workers_quarantined', 'Online workers quarantined by their circuit breaker.'),
+      shed: g('dtf_submissions_shed', 'Submissions refused because a queue bound was reached (a counter since start).'),
     };
   }
 
@@ -42,6 +44,8 @@ export class GatewayMetrics {
     gs.applied.set(Number(st.appliedIndex ?? 0));
     gs.stale.set(Number(st.staleResultsRejected ?? 0));
     gs.rss.set(process.memoryUsage().rss);
+    gs.quarantined.set(st.workersQuarantined ?? 0);
+    gs.shed.set(Number(st.submissionsShed ?? 0));
     return this.registry.metrics();
   }
 }
