@@ -88,7 +88,7 @@ function decisionCostUs(s: CoordinatorState, decisions: number): number {
   return (timedMs * 1000) / made;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const [queuedArg, decisionsArg] = process.argv.slice(2);
   const queued = Number(queuedArg);
   const decisions = Number(decisionsArg);
@@ -96,16 +96,21 @@ function main(): void {
   const t0 = performance.now();
   const s = build(queued);
   const buildMs = performance.now() - t0;
-  (globalThis as { gc?: () => void }).gc?.();
-  const rssBytes = process.memoryUsage().rss;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  // Give V8 a moment to hand back the pages the build churned through, as a
+  // coordinator does once submissions stop, then measure what stays.
+  await new Promise((r) => setTimeout(r, 2000));
+  gc?.();
+  const mem = process.memoryUsage();
+  const rssBytes = mem.rss;
+  if (!process.send) console.log(JSON.stringify(mem));
   const costUs = decisionCostUs(s, decisions);
   tellParent({ type: 'ready', queued, rssBytes, costUs, buildMs, pending: s.pendingCount });
   setTimeout(() => process.exit(0), 10);
 }
 
-try {
-  main();
-} catch (e) {
+main().catch((e: unknown) => {
   tellParent({ type: 'error', message: (e as Error).message });
   process.exit(1);
-}
+});

@@ -30,6 +30,7 @@ import { ReadyIndex, type QueueEntry } from '../scheduling/ready-index';
 import { addResources, allocate, capacityOf, demandOf, emptyResources, subtract, type Resources } from '../scheduling/resources';
 import { admissionRefusal, defaultBounds, type QueueBounds } from './admission';
 import { breakerAllows, breakerFailed, breakerSucceeded, clearBreaker, defaultBreaker, newBreaker, type BreakerOptions } from './circuit-breaker';
+import { compactSpec } from './compact-spec';
 import { DurationModel } from './duration-model';
 import { EventLog } from './event-log';
 import { planJob } from './job-plan';
@@ -281,7 +282,7 @@ export class CoordinatorState {
     for (const i of plan.order) seqs[i] = this.nextSeq++;
     const recs = cmd.tasks.map((t, i) => {
       const waitingOn = deps[i].length === 0 ? NONE : [...new Set(deps[i].map((d) => cmd.tasks[d].id))];
-      const task = newTask(t.id, job.id, t.spec, timeMs, Math.round(predicted[i]), waitingOn);
+      const task = newTask(t.id, job.id, compactSpec(t.spec), timeMs, Math.round(predicted[i]), waitingOn);
       const rec: TaskRecord = {
         task, attempts: NONE, seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: undefined,
         enqueuedMs: 0, priority: t.spec?.priority ?? 0, deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: 0,
