@@ -3,7 +3,10 @@
  * asks (env DTF_SIM_MS), then report success and take the next. Each worker
  * has its own WorkerService.Connect stream over real gRPC.
  *
- * Usage (from the bench): makespan-workers.ts <coordinator host:port> <workers>
+ * Like `dtf worker --slots 1 --prefetch N`, each runs one task at a time and
+ * holds up to N more, started the moment the running one ends.
+ *
+ * Usage (from the bench): makespan-workers.ts <coordinator host:port> <workers> [prefetch]
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
@@ -16,8 +19,9 @@ import { tellParent } from './child';
 type Request = MessageInitShape<typeof ConnectRequestSchema>;
 
 async function main(): Promise<void> {
-  const [address, workersArg] = process.argv.slice(2);
+  const [address, workersArg, prefetchArg] = process.argv.slice(2);
   const workers = Number(workersArg);
+  const prefetch = Number(prefetchArg ?? 0);
   if (!address || !(workers > 0)) throw new Error('usage: makespan-workers.ts <host:port> <workers>');
   const transport = createGrpcTransport(address);
   const client = createClient(WorkerService, transport);
@@ -27,19 +31,31 @@ async function main(): Promise<void> {
     const id = `mk-${i + 1}`;
     const out = new AsyncQueue<Request>();
     queues.push(out);
-    out.push({ msg: { case: 'hello', value: { workerId: id, name: id, slots: 1, freeSlots: 1, version: 'bench' } } });
+    // Credits beyond the one task run at a time: the next assignment waits
+    // here, so the worker never idles while its result is being committed.
+    const credits = 1 + prefetch;
+    out.push({ msg: { case: 'hello', value: { workerId: id, name: id, slots: credits, freeSlots: credits, version: 'bench' } } });
+    const waiting: { key: unknown; ms: number }[] = [];
+    let busy = false;
+    const runNext = (): void => {
+      const next = waiting.shift();
+      if (!next) {
+        busy = false;
+        return;
+      }
+      busy = true;
+      const started = BigInt(Date.now());
+      setTimeout(() => {
+        out.push({ msg: { case: 'results', value: { grant: 1, results: [{ key: next.key as never, outcome: AttemptOutcome.SUCCEEDED, workerId: id, startedAtMs: started, finishedAtMs: BigInt(Date.now()) }] } } });
+        runNext();
+      }, next.ms);
+    };
     void (async () => {
       for await (const m of client.connect(out)) {
         if (m.msg.case === 'welcome' && ++welcomed === workers) tellParent({ type: 'ready', workers });
         if (m.msg.case !== 'assign') continue;
-        for (const a of m.msg.value.assignments) {
-          const ms = Number(a.spec?.env.DTF_SIM_MS ?? 0);
-          const started = BigInt(Date.now());
-          setTimeout(() => {
-            out.push({ msg: { case: 'results', value: { results: [{ key: a.key, outcome: AttemptOutcome.SUCCEEDED, workerId: id, startedAtMs: started, finishedAtMs: BigInt(Date.now()) }] } } });
-            out.push({ msg: { case: 'credit', value: { grant: 1 } } });
-          }, ms);
-        }
+        for (const a of m.msg.value.assignments) waiting.push({ key: a.key, ms: Number(a.spec?.env.DTF_SIM_MS ?? 0) });
+        if (!busy) runNext();
       }
     })().catch((e: Error) => tellParent({ type: 'error', message: `${id}: ${e.message}` }));
   }

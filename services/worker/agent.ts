@@ -35,6 +35,12 @@ export interface WorkerAgentOptions {
   logger?: Logger;
   /** Hardware to report instead of detecting it (tests, simulated workers). */
   hardware?: Hardware;
+  /**
+   * Assignments taken beyond `slots`, waiting here to start the moment a
+   * slot frees: the worker never idles while a result is committed and the
+   * next task chosen. 0 (the default) takes only what it can start.
+   */
+  prefetch?: number;
 }
 
 export const reconnectBackoffMinMs = 100;
@@ -54,6 +60,9 @@ export class WorkerAgent {
   private readonly outbox: ResultOutbox;
   private readonly logger: Logger;
   private readonly slots: number;
+  private readonly prefetch: number;
+  /** Accepted assignments waiting for a slot (prefetched). */
+  private readonly waiting: Assignment[] = [];
   private out: AsyncQueue<ConnectRequest> | undefined;
   private stopped = false;
   private draining = false;
@@ -71,6 +80,7 @@ export class WorkerAgent {
     this.outbox = new ResultOutbox(path.join(opts.dataDir, 'outbox'));
     this.logger = opts.logger ?? pino({ name: 'worker' });
     this.slots = opts.slots ?? Math.max(1, os.availableParallelism());
+    this.prefetch = Math.max(0, Math.floor(opts.prefetch ?? 0));
     this.ready = new Promise((r) => (this.markReady = r));
   }
 
@@ -128,13 +138,14 @@ export class WorkerAgent {
   }
 
   private hello(): Hello {
-    const free = this.draining ? 0 : Math.max(0, this.slots - this.running.size);
+    const credits = this.slots + this.prefetch;
+    const free = this.draining ? 0 : Math.max(0, credits - this.running.size - this.waiting.length);
     return create(HelloSchema, {
       workerId: this.workerId,
       name: this.opts.name ?? os.hostname(),
       hardware: this.hardware,
       labels: this.opts.labels ?? {},
-      slots: this.slots,
+      slots: credits,
       freeSlots: free,
       running: this.runningKeys(),
       unackedResults: this.outbox.list(),
@@ -151,7 +162,11 @@ export class WorkerAgent {
         for (const a of msg.value.assignments) this.startAttempt(a);
         break;
       case 'cancel':
-        for (const k of msg.value.keys) this.running.get(keyOf(k))?.task.cancel(msg.value.graceMs || 5000);
+        for (const k of msg.value.keys) {
+          const i = this.waiting.findIndex((a) => keyOf(a.key!) === keyOf(k));
+          if (i >= 0) this.unrun(this.waiting.splice(i, 1)[0].key!, AttemptOutcome.CANCELLED, 'cancelled before it started');
+          else this.running.get(keyOf(k))?.task.cancel(msg.value.graceMs || 5000);
+        }
         break;
       case 'ack':
       case 'reject':
@@ -160,6 +175,7 @@ export class WorkerAgent {
         break;
       case 'drain':
         this.draining = true;
+        this.handBackWaiting();
         break;
       case 'redirect':
         if (msg.value.address) this.opts.coordinators.unshift(msg.value.address);
@@ -170,13 +186,27 @@ export class WorkerAgent {
     }
   }
 
+  /** Reports an attempt that never ran. */
+  private unrun(key: AttemptKey, outcome: AttemptOutcome, why: string): void {
+    const now = BigInt(Date.now());
+    void this.finished(key, create(AttemptResultSchema, { key, outcome, error: `worker ${this.workerId}: ${why}`, startedAtMs: now, finishedAtMs: now }));
+  }
+
+  private handBackWaiting(): void {
+    for (const a of this.waiting.splice(0)) this.unrun(a.key!, AttemptOutcome.HANDED_BACK, 'draining; handed back unrun');
+  }
+
   private startAttempt(a: Assignment): void {
     const key = a.key!;
-    if (this.running.has(keyOf(key))) return;
+    if (this.running.has(keyOf(key)) || this.waiting.some((w) => keyOf(w.key!) === keyOf(key))) return;
     if (this.draining) {
       // Pushed before the coordinator heard we drain: hand it back unrun.
-      const now = BigInt(Date.now());
-      void this.finished(key, create(AttemptResultSchema, { key, outcome: AttemptOutcome.HANDED_BACK, error: `worker ${this.workerId} is draining; handed back unrun`, startedAtMs: now, finishedAtMs: now }));
+      this.unrun(key, AttemptOutcome.HANDED_BACK, 'draining; handed back unrun');
+      return;
+    }
+    if (this.running.size >= this.slots) {
+      this.waiting.push(a);
+      this.send({ case: 'accepted', value: { $typeName: 'dtf.worker.v1.Accepted', keys: [key] } });
       return;
     }
     const task = runTask(a.spec!, {
@@ -204,9 +234,11 @@ export class WorkerAgent {
     } catch (e) {
       this.logger.error({ err: (e as Error).message }, 'could not keep result on disk; sending anyway');
     }
-    this.running.delete(keyOf(key));
+    const wasRunning = this.running.delete(keyOf(key));
     // The freed slot rides on the result; a draining worker grants nothing.
     this.send({ case: 'results', value: { $typeName: 'dtf.worker.v1.Results', results: [result], grant: this.draining ? 0 : 1 } });
+    const next = wasRunning && this.running.size < this.slots ? this.waiting.shift() : undefined;
+    if (next) this.startAttempt(next);
   }
 
   private heartbeat(): void {
@@ -217,8 +249,9 @@ export class WorkerAgent {
     this.out?.push(create(ConnectRequestSchema, { msg }));
   }
 
+  /** Attempts this worker holds: running, and accepted but waiting for a slot. */
   private runningKeys(): AttemptKey[] {
-    return [...this.running.values()].map((r) => r.key);
+    return [...[...this.running.values()].map((r) => r.key), ...this.waiting.map((a) => a.key!)];
   }
 
   /**
@@ -227,6 +260,7 @@ export class WorkerAgent {
    */
   async drain(timeoutMs = 60_000): Promise<void> {
     this.draining = true;
+    this.handBackWaiting();
     this.heartbeat();
     const deadline = Date.now() + timeoutMs;
     while ((this.running.size > 0 || this.outbox.size > 0) && Date.now() < deadline) await sleep(100);
@@ -236,6 +270,7 @@ export class WorkerAgent {
   /** Disconnects now; running attempts are killed. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.waiting.length = 0;
     for (const r of this.running.values()) r.task.cancel(1000);
     this.abort.abort();
     this.out?.end();

@@ -1,0 +1,55 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
+import { Coordinator } from '../coordinator/coordinator';
+import { WorkerAgent } from './agent';
+
+/*
+ * Prefetch: a worker with one slot and --prefetch 1 holds a second task
+ * while it runs the first, starts it the moment the first ends, and never
+ * runs the two at once. Real coordinator, real gRPC stream, real processes.
+ */
+describe('worker prefetch', () => {
+  let dir: string;
+  let c: Coordinator;
+  let agent: WorkerAgent;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-prefetch-'));
+    c = await Coordinator.start({ dataDir: path.join(dir, 'coord'), listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+    agent = new WorkerAgent({
+      coordinators: [`127.0.0.1:${c.port}`], dataDir: path.join(dir, 'worker'), slots: 1, prefetch: 1,
+      logger: pino({ level: 'silent' }), hardware: { $typeName: 'dtf.common.v1.Hardware', hostname: 'h', os: 'linux', arch: 'x64', cpuModel: 'cpu', cpuCores: 2, memoryBytes: 1n << 32n, devices: [] },
+    });
+    agent.start();
+    await agent.ready;
+  });
+
+  afterAll(async () => {
+    await agent.stop();
+    await c.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes a second task while running the first, and runs them one after the other', async () => {
+    const log = path.join(dir, 'runs.log');
+    const step = (name: string) => ({ name, shell: `echo start ${name} >> ${log}; sleep 0.5; echo end ${name} >> ${log}` });
+    const res = await c.impls.scheduler.submitJob({ $typeName: 'dtf.scheduler.v1.SubmitJobRequest', name: 'pf', idempotencyKey: '', tasks: [step('a'), step('b')].map((s) => ({ $typeName: 'dtf.common.v1.TaskSpec' as const, ...emptySpec(), ...s })), labels: {}, tenant: '' }, {} as never);
+    const jobId = res.job!.id;
+    // Both are assigned while the first still runs.
+    const deadline = Date.now() + 10_000;
+    while (c.state.jobs.get(jobId)!.job.counts!.running < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(c.state.jobs.get(jobId)!.job.counts!.running).toBe(2);
+    while (c.state.jobs.get(jobId)!.job.state !== 3 /* SUCCEEDED */ && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 50));
+    expect(c.state.taskIdsOf(jobId).map((id) => c.state.tasks.get(id)!.task.state)).toEqual([TaskState.SUCCEEDED, TaskState.SUCCEEDED]);
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    // Never both at once: each start follows the previous end.
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['start', 'end', 'start', 'end']);
+  });
+});
+
+function emptySpec() {
+  return { argv: [], env: {}, workingDir: '', timeoutMs: 0, retries: 0, requirements: undefined, priority: 0, tags: {}, dependsOn: [], deadlineMs: 0n, retry: undefined, expectedDurationMs: 0 };
+}
