@@ -37,7 +37,7 @@ describe('worker prefetch', () => {
     const log = path.join(dir, 'runs.log');
     const step = (name: string) => ({ name, shell: `echo start ${name} >> ${log}; sleep 0.5; echo end ${name} >> ${log}` });
     const res = await c.impls.scheduler.submitJob({ $typeName: 'dtf.scheduler.v1.SubmitJobRequest', name: 'pf', idempotencyKey: '', tasks: [step('a'), step('b')].map((s) => ({ $typeName: 'dtf.common.v1.TaskSpec' as const, ...emptySpec(), ...s })), labels: {}, tenant: '' }, {} as never);
-    const jobId = res.job!.id;
+    const jobId = String(res.job?.id);
     // Both are assigned while the first still runs.
     const deadline = Date.now() + 10_000;
     while (c.state.jobs.get(jobId)!.job.counts!.running < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
