@@ -94,14 +94,15 @@ export class Dispatcher {
 
   /** Why the worker can never run tasks with `req`: built-in checks, then plug-ins. Cached. */
   refusal(req: Requirements | undefined, worker: Worker, cls: string): Refusal | undefined {
+    // Cordon, drain and state change in place: such workers are not cached
+    // (they are rare, and the scheduler skips them before asking).
+    if (worker.cordoned || worker.draining || worker.state !== WorkerState.ONLINE) return firstRefusal(req, worker, this.checkers);
     let byClass = this.feasibility.get(worker);
     if (!byClass) this.feasibility.set(worker, (byClass = new Map()));
-    // Cordon and drain change in place; they are part of the key.
-    const key = `${worker.cordoned ? 'c' : ''}${worker.draining ? 'd' : ''}${worker.state}|${cls}`;
-    let r = byClass.get(key);
+    let r = byClass.get(cls);
     if (r === undefined) {
       r = firstRefusal(req, worker, this.checkers) ?? null;
-      byClass.set(key, r);
+      byClass.set(cls, r);
     }
     return r ?? undefined;
   }
