@@ -12,8 +12,8 @@ import type { Measure, Scenario } from '../scenario';
 import { pairwiseRatio } from '../stats';
 
 const workers = 8;
-/** Tasks each worker takes ahead, as `dtf worker --prefetch 1` does. */
-const prefetch = 1;
+/** Tasks each worker takes ahead, as `dtf worker --prefetch 2` does. */
+const prefetch = 2;
 
 /**
  * Runs the suite twice through a fresh coordinator and 8 timed workers and
