@@ -19,7 +19,7 @@ export const backlog: Scenario = {
   async run(ctx) {
     const small = 1_000;
     const sizes = ctx.smoke ? [5_000, 20_000] : [100_000, 1_000_000];
-    const decisions = ctx.smoke ? 500 : 900;
+    const decisions = ctx.smoke ? 500 : 5000;
     const progress = ctx.progress((sizes.length + 1) * ctx.reps);
     const cost = (n: number): Measure => ({ label: `cost at ${n.toLocaleString('en-US')} queued`, unit: 'µs/decision', samples: [] });
     const rss = (n: number): Measure => ({ label: `RSS with ${n.toLocaleString('en-US')} queued`, unit: 'MiB', samples: [] });

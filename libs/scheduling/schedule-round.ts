@@ -116,6 +116,8 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   return placements;
 
   function bestWorker(entry: QueueEntry, view: ClassView, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
+    const req = entry.task.spec?.requirements;
+    if (c.rankers.length === 0 && isNothing(view.demand) && !(req && req.preferences.length > 0)) return bestPlain(view, c);
     let best: { fw: FreeWorker; holding: Resources; score: number } | undefined;
     for (const fw of view.able) {
       if (fw.slots <= 0 || !fitsDemand(view.demand, fw.free)) continue;
@@ -127,6 +129,35 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     return best && { fw: best.fw, holding: best.holding };
   }
 }
+
+/** A demand of nothing but a slot. */
+function isNothing(d: Demand): boolean {
+  return d.cpu === 0 && d.memory === 0 && d.count === 0 && d.allOf.length === 0;
+}
+
+/**
+ * {@link rank} for the common case — a task that asks only for a slot, with
+ * no preferences and no plug-in rankers — without allocating per worker:
+ * the same scores (soft 0, utilisation unchanged by taking nothing), so the
+ * same choice.
+ */
+function bestPlain(view: { able: FreeWorker[]; demand: Demand }, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
+  let best: FreeWorker | undefined;
+  let bestScore = 0;
+  for (const fw of view.able) {
+    if (fw.slots <= 0) continue;
+    const mode = c.ranking.pools[fw.worker.labels.pool ?? ''] ?? c.ranking.default;
+    const sign = mode === 'binpack' ? 1 : -1;
+    const score = sign * utilisationAfter(fw.capacity, fw.free, NOTHING) * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
+    if (!best || score > bestScore || (score === bestScore && fw.worker.id < best.worker.id)) {
+      best = fw;
+      bestScore = score;
+    }
+  }
+  return best && { fw: best, holding: allocate(view.demand, best.free)! };
+}
+
+const NOTHING: Resources = { cpu: 0, memory: 0, devices: new Map() };
 
 /** The utilisation once `holding` is taken from `free`, without building the remainder. */
 function utilisationAfter(capacity: Resources, free: Resources, holding: Resources): number {
