@@ -24,8 +24,10 @@ import type {
   WorkerJoined,
   WorkerLost,
 } from '../gen/dtf/state/v1/command_pb';
+import type { StateSnapshot } from '../gen/dtf/state/v1/snapshot_pb';
 import { EventLog } from './event-log';
 import { PendingQueue } from './pending-queue';
+import { snapshotOf } from './state-snapshot';
 import { isFinal, nextTaskState } from './task-transitions';
 
 /** What applying one command did, for the proposer waiting on it. */
@@ -107,6 +109,31 @@ export class CoordinatorState {
       default:
         return { kind: 'error', message: 'empty command' };
     }
+  }
+
+  /** The durable state as a protobuf image (libs/state/state-snapshot.ts encodes it). */
+  toSnapshot(): StateSnapshot {
+    return snapshotOf(this, this.runningByWorker);
+  }
+
+  /** A state equal to the one `snap` was taken of (decode it with decodeStateSnapshot), derived indexes rebuilt. */
+  static fromSnapshot(snap: StateSnapshot): CoordinatorState {
+    const s = new CoordinatorState();
+    s.appliedIndex = snap.appliedIndex;
+    s.staleRejected = Number(snap.staleRejected);
+    for (const t of snap.tasks) {
+      const task = t.task!;
+      s.tasks.set(task.id, { task, attempts: t.attempts, failedRuns: t.failedRuns });
+    }
+    for (const j of snap.jobs) {
+      s.jobs.set(j.job!.id, { job: j.job!, taskIds: j.taskIds });
+      if (j.job!.idempotencyKey) s.jobsByKey.set(j.job!.idempotencyKey, j.job!.id);
+    }
+    for (const w of snap.workers) s.workers.set(w.id, w);
+    for (const r of snap.running) for (const id of r.taskIds) s.running(r.workerId).add(id);
+    for (const id of snap.pendingTaskIds) s.pending.add(s.tasks.get(id)!.task);
+    s.events.restore({ events: snap.events, first: snap.eventsFirst, last: snap.eventsLast, dropped: Number(snap.eventsDropped) });
+    return s;
   }
 
   /** The job that an idempotency key created, if any. */
