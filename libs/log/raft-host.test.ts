@@ -43,9 +43,9 @@ function cluster(n: number, net: MemoryNetwork, snapshotEntries = 1000, keep = 1
 
 function member(id: number, storage: Storage, net: MemoryNetwork, snapshotEntries = 1000, keep = 10): Member {
   const box = new StateBox();
-  let host: RaftHost | undefined;
-  const transport = net.join(id, (m) => host?.step(m));
-  host = new RaftHost({ id, storage, transport, stateMachine: box, ...timers, snapshotEntries, compactionKeepEntries: keep, seed: id });
+  const ref: { host?: RaftHost } = {};
+  const transport = net.join(id, (m) => ref.host?.step(m));
+  const host = (ref.host = new RaftHost({ id, storage, transport, stateMachine: box, ...timers, snapshotEntries, compactionKeepEntries: keep, seed: id }));
   host.start();
   return { id, host, box };
 }

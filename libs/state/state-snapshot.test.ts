@@ -17,7 +17,7 @@ import {
 } from './test-commands';
 
 const workers = ['w1', 'w2', 'w3'];
-const outcomes = [AttemptOutcome.PASSED, AttemptOutcome.FAILED, AttemptOutcome.TIMED_OUT, AttemptOutcome.START_FAILED];
+const outcomes = [AttemptOutcome.SUCCEEDED, AttemptOutcome.FAILED, AttemptOutcome.TIMED_OUT, AttemptOutcome.START_FAILED];
 
 /** A plausible next command for `s`, chosen by `r` (numbers in [0, 1000)). */
 function nextCommand(s: CoordinatorState, r: number[], step: number): CommandKind {
