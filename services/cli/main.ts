@@ -8,6 +8,7 @@ import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
 import { loadSuite } from '../../libs/suite/load-suite';
 import { SuiteError } from '../../libs/suite/suite-error';
 import { makeClients, defaultGateway, type Endpoint } from './clients';
+import { clusterCommands } from './cluster-commands';
 import { renderResultsTable } from './results-table';
 import { runSuite, exitCode } from './run-suite';
 import { renderWorkersTable, renderStatus } from './fleet-views';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   serveCommands(program);
+  clusterCommands(program);
 
   endpointOptions(program.command('run <suite>').description('submit a suite file, show progress, print a results table; exit 0 all passed, 1 tests failed, 2 usage or infrastructure error'))
     .option('--junit <file>', 'also write the results as JUnit XML')

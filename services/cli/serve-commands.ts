@@ -2,6 +2,7 @@ import { createClient } from '@connectrpc/connect';
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import pino from 'pino';
+import { ClusterService } from '../../libs/gen/dtf/raft/v1/cluster_service_pb';
 import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
 import { CollectorService, ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
@@ -84,8 +85,8 @@ export function serveCommands(program: Command): void {
     .option('--heartbeat-ms <ms>', 'how often workers send heartbeats', int('--heartbeat-ms', 50, 60_000), 2000)
     .option('--lease-ms <ms>', 'a worker silent this long is lost', int('--lease-ms', 100, 600_000), 10_000)
     .option('--id <n>', 'cluster: this member\'s id (a positive integer)', int('--id', 1, 1_000_000))
-    .option('--peers <list>', 'cluster: every founding member as id=host:port, comma-separated, this one included')
-    .option('--join', 'cluster: start empty and wait to be added with `dtf cluster add` (do not found a cluster)')
+    .option('--peers <list>', 'cluster: every founding member as id=host:port, comma-separated, this one included (with --join: the current members and this one)')
+    .option('--join', 'cluster: start empty and wait to be added with `dtf cluster add` instead of founding a cluster with --peers')
     .option('--tick-ms <ms>', 'cluster: Raft tick; the election timeout is 10 ticks', int('--tick-ms', 5, 10_000), clusterDefaults.tickMs)
     .option('--snapshot-entries <n>', 'cluster: snapshot the state every n applied entries and compact the log', int('--snapshot-entries', 10, 100_000_000), clusterDefaults.snapshotEntries)
     .action(async (o: CoordinatorCommandOptions) => {
@@ -129,6 +130,7 @@ export function serveCommands(program: Command): void {
           scheduler: proxyImpl(SchedulerService, createClient(SchedulerService, t)),
           registry: proxyImpl(RegistryService, createClient(RegistryService, t)),
           results: proxyImpl(ResultService, createClient(ResultService, t)),
+          cluster: proxyImpl(ClusterService, createClient(ClusterService, t)),
         },
         collector: ct ? proxyImpl(CollectorService, createClient(CollectorService, ct)) : undefined,
         port: o.port,
@@ -159,7 +161,7 @@ interface CoordinatorCommandOptions {
 function clusterOptions(o: CoordinatorCommandOptions): ClusterOptions | undefined {
   if (o.id === undefined && o.peers === undefined && !o.join) return undefined;
   if (o.id === undefined) throw new Error('dtf coordinator: --peers and --join need --id, this member\'s id');
-  if (o.peers === undefined) throw new Error('dtf coordinator: --id needs --peers id=host:port,... (with --join: at least this member\'s own address)');
+  if (o.peers === undefined) throw new Error('dtf coordinator: --id needs --peers id=host:port,... (with --join: the current members and this one)');
   const peers = parsePeers(o.peers);
   if (!peers.has(o.id)) throw new Error(`dtf coordinator: --peers does not list --id ${o.id}; include this member as ${o.id}=host:port`);
   return { id: o.id, peers, join: o.join, tickMs: o.tickMs, snapshotEntries: o.snapshotEntries, compactionKeepEntries: Math.min(clusterDefaults.compactionKeepEntries, Math.floor(o.snapshotEntries / 2)) };

@@ -20,7 +20,11 @@ import { GrpcPeerTransport, type RaftReceiver } from './raft-transport';
 export interface ClusterOptions {
   /** This member's id, a positive integer unique in the cluster. */
   id: number;
-  /** Member id → host:port of its gRPC server; founding members list all of them, this one included. */
+  /**
+   * Member id → host:port of its gRPC server, this one included: founding
+   * members list all founders; a joining member lists the current members,
+   * so it can answer the leader before it has applied the membership.
+   */
   peers: Map<number, string>;
   /** Start empty and wait to be added (`dtf cluster add`) instead of founding the cluster with `peers`. */
   join?: boolean;
@@ -136,16 +140,17 @@ export class ClusterMember implements RaftReceiver {
           members: [...this.addresses].sort(([a], [b]) => a - b).map(([id, address]) => create(MemberSchema, { id: BigInt(id), address })),
           state: encodeStateSnapshot(c.state),
         })),
-      restore: (data) => {
+      restore: (data, index) => {
         const env = fromBinary(SnapshotEnvelopeSchema, data);
-        if (env.members.length > 0) {
-          this.addresses.clear();
-          for (const m of env.members) this.addresses.set(Number(m.id), m.address);
-        }
+        // Learn members added since this one started; keep the addresses it
+        // was given for the ones it knows (they may differ per member, e.g.
+        // through a proxy).
+        for (const m of env.members) if (!this.addresses.has(Number(m.id))) this.addresses.set(Number(m.id), m.address);
         c.state = CoordinatorState.fromSnapshot(decodeStateSnapshot(env.state));
         // The hub and dispatcher hold the old state: rebuild them (idle on a follower).
         if (c.hub) c.resetSoftState();
         c.changes.notify();
+        c.logger.info({ index: String(index), bytes: data.length }, 'state restored from snapshot');
       },
     };
   }

@@ -12,6 +12,7 @@ import type { ClusterMember } from './cluster-member';
 import type { Coordinator } from './coordinator';
 import { forwardedHeader } from './route-to-leader';
 import { parseAddress } from './parse-peers';
+import { stateHash } from '../../libs/state/state-snapshot';
 
 /** A transfer is given this long to show a new leader. */
 export const transferWaitMs = 5000;
@@ -45,6 +46,8 @@ export function clusterStatus(c: Coordinator, m: ClusterMember): GetClusterStatu
     lastIndex: BigInt(st.lastIndex),
     snapshotIndex: BigInt(st.snapshotIndex),
     members,
+    stateHash: stateHash(c.state),
+    snapshotsInstalled: BigInt(m.host.counters.snapshotsInstalled),
   };
 }
 

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ServiceImpl } from '@connectrpc/connect';
 import pino, { type Logger } from 'pino';
 import { WorkerState } from '../../libs/gen/dtf/common/v1/common_pb';
 import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
@@ -12,6 +13,7 @@ import { FileLog } from '../../libs/log/file-log';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { GrpcServer } from '../../libs/rpc/grpc-server';
 import { CoordinatorState } from '../../libs/state/coordinator-state';
+import type { CoordinatorImpls } from '../gateway/service-impls';
 import { registryService } from '../registry/registry-service';
 import { resultService } from '../results/result-service';
 import { schedulerService } from '../scheduler/scheduler-service';
@@ -77,7 +79,7 @@ export class Coordinator {
   }
 
   /** Service implementations, for serving in-process (the gateway in `dtf up`). */
-  readonly impls = {
+  readonly impls: CoordinatorImpls & { worker: ServiceImpl<typeof WorkerService> } = {
     scheduler: routeToLeader(SchedulerService, schedulerService(this), this, routing.scheduler),
     registry: routeToLeader(RegistryService, registryService(this), this, routing.registry),
     results: routeToLeader(ResultService, resultService(this), this, routing.results),
@@ -96,6 +98,8 @@ export class Coordinator {
     if (this.opts.cluster) {
       this.cluster = new ClusterMember(this, this.opts.cluster, path.join(this.opts.dataDir, 'raft'));
       this.log = this.cluster.host;
+      this.impls.cluster = clusterService(this, this.cluster);
+      this.impls.raft = raftService(this.cluster);
     } else {
       this.log = await FileLog.open(
         path.join(this.opts.dataDir, 'coordinator.log'),
@@ -117,7 +121,7 @@ export class Coordinator {
         .add(SchedulerService, this.impls.scheduler)
         .add(RegistryService, this.impls.registry)
         .add(ResultService, this.impls.results);
-      if (this.cluster) this.server.add(RaftService, raftService(this.cluster)).add(ClusterService, clusterService(this, this.cluster));
+      if (this.impls.raft && this.impls.cluster) this.server.add(RaftService, this.impls.raft).add(ClusterService, this.impls.cluster);
       this.port = await this.server.listen(listen);
       this.logger.info({ port: this.port }, 'coordinator listening');
     }
