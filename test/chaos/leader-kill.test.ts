@@ -33,6 +33,7 @@ describe(`chaos: kill -9 of the leader, ${kills} times (seed ${seed})`, () => {
       await c.kill9(leader);
       failoverMs.push(await sub.nextAck());
       await c.startMember(leader);
+      if (process.env.CHAOS_TRACE) console.log(`kill ${k}: ${failoverMs[k]} ms`, new Date().toISOString());
     }
     // Some worker work in flight across the kills, then let it drain.
     await sleep(500);

@@ -85,8 +85,7 @@ export class RaftCluster {
     for (let w = 1; w <= this.opts.workers; w++) for (const j of this.ids) await this.proxy(`w${w}->${j}`, j);
     await Promise.all(this.ids.map((id) => this.startMember(id)));
     await this.leader();
-    this.collector = this.spawn('collector', ['results', '--coordinator', this.ids.map((id) => this.address(id)).join(','), '--db', this.dbPath, '--listen', '127.0.0.1:0']);
-    await this.collector.waitFor(/listening on/);
+    await this.restartCollector().waitFor(/listening on/);
     for (let w = 1; w <= this.opts.workers; w++) this.workers.push(this.startWorker(w));
     return this;
   }
@@ -130,6 +129,7 @@ export class RaftCluster {
       await this.proxy(`${i}->${id}`, id);
       await this.proxy(`${id}->${i}`, i);
     }
+    for (let w = 1; w <= this.opts.workers; w++) await this.proxy(`w${w}->${id}`, id);
   }
 
   transport(address: string): GrpcTransport {
@@ -163,7 +163,7 @@ export class RaftCluster {
       const leaders = st.filter((s) => s.role === 'leader');
       if (leaders.length !== 1) return undefined;
       const id = Number(leaders[0].id);
-      return st.filter((s) => Number(s.leaderId) === id).length * 2 > this.opts.members ? id : undefined;
+      return st.filter((s) => Number(s.leaderId) === id).length * 2 > among.length ? id : undefined;
     }, timeoutMs, 25);
   }
 
@@ -173,6 +173,18 @@ export class RaftCluster {
       const [from, to] = key.split('->');
       if (from === String(id) || to === String(id)) p.blackhole(on);
     }
+  }
+
+  /** Forgets a member that was removed from the cluster (after stopping it). */
+  forget(id: number): void {
+    this.ports.delete(id);
+    this.members.delete(id);
+  }
+
+  /** Restarts the collector on the same database (after a kill -9). */
+  restartCollector(): DtfProcess {
+    this.collector = this.spawn('collector', ['results', '--coordinator', this.ids.map((id) => this.address(id)).join(','), '--db', this.dbPath, '--listen', '127.0.0.1:0']);
+    return this.collector;
   }
 
   async kill9(id: number): Promise<void> {
