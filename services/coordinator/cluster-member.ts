@@ -160,6 +160,7 @@ export class ClusterMember implements RaftReceiver {
       this.addresses.set(cc.nodeId, new TextDecoder().decode(cc.context));
     } else if (cc.type === ConfChangeType.REMOVE_VOTER && cc.nodeId !== this.id) {
       this.addresses.delete(cc.nodeId);
+      this.transport.forget(cc.nodeId);
     }
     this.c.logger.info({ change: ConfChangeType[cc.type], member: cc.nodeId, members: Object.fromEntries(this.addresses) }, 'membership changed');
   }

@@ -139,6 +139,12 @@ export class GrpcPeerTransport implements PeerTransport {
     for (const [to, list] of streamed) this.link(to)?.sendStream(list);
   }
 
+  /** Closes the connection to a member that left the cluster. */
+  forget(id: number): void {
+    this.links.get(id)?.close();
+    this.links.delete(id);
+  }
+
   /** Messages dropped per peer because it was not keeping up. */
   droppedTo(id: number): number {
     return this.links.get(id)?.dropped ?? 0;
