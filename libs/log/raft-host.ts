@@ -124,12 +124,17 @@ export class RaftHost implements ReplicatedLog {
     });
   }
 
+  /** Applies every entry the log holds as committed (at start: what survived a restart). */
+  replay(): void {
+    this.process();
+  }
+
   /**
    * Replays the committed log into the state machine, then starts ticking.
    * A member that is the only voter elects itself at once.
    */
   start(): void {
-    this.process();
+    this.replay();
     const st = this.node.status();
     if (st.voters.length === 1 && st.voters[0] === this.opts.id) {
       this.node.campaign();

@@ -98,6 +98,7 @@ export class Coordinator {
     if (this.opts.cluster) {
       this.cluster = new ClusterMember(this, this.opts.cluster, path.join(this.opts.dataDir, 'raft'));
       this.log = this.cluster.host;
+      this.cluster.host.replay();
       this.impls.cluster = clusterService(this, this.cluster);
       this.impls.raft = raftService(this.cluster);
     } else {
