@@ -160,10 +160,10 @@ interface CoordinatorCommandOptions {
 /** The cluster flags as ClusterOptions, or undefined for a lone coordinator; names what is missing. */
 function clusterOptions(o: CoordinatorCommandOptions): ClusterOptions | undefined {
   if (o.id === undefined && o.peers === undefined && !o.join) return undefined;
-  if (o.id === undefined) throw new Error('dtf coordinator: --peers and --join need --id, this member\'s id');
-  if (o.peers === undefined) throw new Error('dtf coordinator: --id needs --peers id=host:port,... (with --join: the current members and this one)');
+  if (o.id === undefined) throw new Error('coordinator: --peers and --join need --id, this member\'s id');
+  if (o.peers === undefined) throw new Error('coordinator: --id needs --peers id=host:port,... (with --join: the current members and this one)');
   const peers = parsePeers(o.peers);
-  if (!peers.has(o.id)) throw new Error(`dtf coordinator: --peers does not list --id ${o.id}; include this member as ${o.id}=host:port`);
+  if (!peers.has(o.id)) throw new Error(`coordinator: --peers does not list --id ${o.id}; include this member as ${o.id}=host:port`);
   return { id: o.id, peers, join: o.join, tickMs: o.tickMs, snapshotEntries: o.snapshotEntries, compactionKeepEntries: Math.min(clusterDefaults.compactionKeepEntries, Math.floor(o.snapshotEntries / 2)) };
 }
 

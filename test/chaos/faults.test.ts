@@ -17,8 +17,8 @@ const leaseMs = 2000;
  * the end-of-run checks cover the whole history. Each step also checks what
  * is particular to its fault.
  */
-describe(`chaos: partitions, compaction, membership, crashes and pauses (seed ${seed})`, () => {
-  const c = new RaftCluster({ members: 3, workers: 3, seed, snapshotEntries, leaseMs });
+describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy links (seed ${seed})`, () => {
+  const c = new RaftCluster({ members: 3, workers: 3, seed, snapshotEntries, leaseMs, tickMs: 30 });
   const sub = new Submitter(c);
   let failed = true;
 
@@ -37,38 +37,47 @@ describe(`chaos: partitions, compaction, membership, crashes and pauses (seed ${
   it('a leader partitioned into a minority steps down and never serves a stale read', async () => {
     const old = await c.leader();
     c.isolate(old, true);
+    try {
+      await partitioned(old);
+    } finally {
+      c.isolate(old, false);
+    }
+    await c.settled();
+  });
+
+  /** While `old` is cut off: the rest elect a leader, `old` steps down and refuses reads. */
+  async function partitioned(old: number): Promise<void> {
     const rest = c.ids.filter((id) => id !== old);
     const leader = await c.leader(20_000, rest);
     // A job the old leader cannot know about.
-    const res = await c.scheduler(leader).submitJob({ name: 'after-partition', tasks: [{ shell: 'true' }] }, { timeoutMs: 5000 });
+    void leader;
+    const key = `after-partition-${seed}`;
+    await sub.submit(key, 1, 'true');
     await eventually('the old leader to step down', async () => (await c.status(old))?.role !== 'leader', 10_000, 50);
-    const read = await c.scheduler(old).getJob({ jobId: res.job!.id }, { timeoutMs: 5000 }).then(
+    const read = await c.scheduler(old).getJob({ jobId: sub.acked.get(key)! }, { timeoutMs: 5000 }).then(
       () => 'served',
       (e: unknown) => (e instanceof ConnectError ? Code[e.code] : String(e)),
     );
     // NotFound would be a stale answer; the old leader must refuse instead.
     if (read !== 'Unavailable') fail(c, `a read through the partitioned old leader answered ${read}, not Unavailable`);
     await sub.nextAck();
-    c.isolate(old, false);
-    await c.settled();
-  });
+  }
 
   it('a follower cut off until the log is compacted past it catches up by snapshot', async () => {
     const leader = await c.leader();
     const follower = c.ids.find((id) => id !== leader)!;
     const before = (await c.status(follower))!;
     c.isolate(follower, true);
-    // A burst on top of the steady load, so compaction overtakes the follower soon.
-    const burst = await Promise.all(Array.from({ length: snapshotEntries }, (_, i) => {
-      const key = `burst-${seed}-${i}`;
-      return c.scheduler(leader).submitJob({ name: key, idempotencyKey: key, tasks: [{ shell: 'true' }] }, { timeoutMs: 10_000 }).then((r) => [key, r.job!.id] as const);
-    }));
-    for (const [key, jobId] of burst) sub.acked.set(key, jobId);
-    await eventually('the log compacted past the follower', async () => {
-      const st = await c.status(leader);
-      return st !== undefined && st.snapshotIndex > before.lastIndex + BigInt(snapshotEntries);
-    }, 60_000, 200);
-    c.isolate(follower, false);
+    try {
+      // A burst on top of the steady load, so compaction overtakes the follower soon.
+      await Promise.all(Array.from({ length: snapshotEntries }, (_, i) => sub.submit(`burst-${seed}-${i}`, 1, 'true')));
+      await eventually('the log compacted past the follower', async () => {
+        const st = await c.status(await c.leader(20_000, c.ids.filter((id) => id !== follower)));
+        return st !== undefined && st.snapshotIndex > before.lastIndex + BigInt(snapshotEntries);
+      }, 60_000, 200);
+    } finally {
+      c.isolate(follower, false);
+    }
     await c.settled();
     const after = (await c.status(follower))!;
     if (after.snapshotsInstalled < 1n) fail(c, `member ${follower} caught up without installing a snapshot`);
@@ -130,6 +139,24 @@ describe(`chaos: partitions, compaction, membership, crashes and pauses (seed ${
     if (!/handing leadership over/.test(p.output)) fail(c, `member ${leader} stopped without handing over`);
     await c.leader(10_000, c.ids.filter((id) => id !== leader));
     await c.startMember(leader);
+    await sub.nextAck();
+  });
+
+  it('keeps accepting submissions over slow, lossy links whose connections are reset', async () => {
+    const peerLinks = [...c.proxies].filter(([key]) => !key.startsWith('w')).map(([, p]) => p);
+    for (const p of c.proxies.values()) p.faults.delayMs = 5 + Math.floor(c.random() * 20);
+    for (const p of peerLinks) p.faults.dropRate = 0.3;
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (const p of peerLinks) if (c.random() < 0.5) p.reset();
+        await sub.nextAck();
+      }
+    } finally {
+      for (const p of c.proxies.values()) {
+        p.faults.delayMs = 0;
+        p.faults.dropRate = 0;
+      }
+    }
     await sub.nextAck();
   });
 

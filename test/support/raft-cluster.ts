@@ -285,7 +285,17 @@ export class Submitter {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const key = `chaos-${this.c.opts.seed}-${++this.next}`;
+      await this.submit(`chaos-${this.c.opts.seed}-${++this.next}`);
+      await sleep(30);
+    }
+  }
+
+  /**
+   * Submits one job under `key`, retrying on the next member until one
+   * acknowledges it (or the submitter stops); records every attempt.
+   */
+  async submit(key: string, tasks = this.tasksPerJob, shell = 'sleep 0.05'): Promise<void> {
+    {
       for (;;) {
         const ids = this.c.ids.filter((id) => this.c.alive(id));
         const member = ids[this.member++ % Math.max(1, ids.length)] ?? 1;
@@ -293,7 +303,7 @@ export class Submitter {
         const rec: HistoryRecord = { at: Date.now(), key, member, ok: false };
         try {
           const res = await this.c.scheduler(member).submitJob(
-            { name: key, idempotencyKey: key, tasks: Array.from({ length: this.tasksPerJob }, () => ({ shell: 'sleep 0.05' })) },
+            { name: key, idempotencyKey: key, tasks: Array.from({ length: tasks }, () => ({ shell })) },
             { timeoutMs: 2000 },
           );
           rec.ok = true;
@@ -312,7 +322,6 @@ export class Submitter {
           await sleep(20);
         }
       }
-      await sleep(30);
     }
   }
 }
