@@ -20,7 +20,7 @@ import { schedulerService } from '../scheduler/scheduler-service';
 import { ChangeNotifier } from './change-notifier';
 import { ClusterMember, type ClusterOptions } from './cluster-member';
 import { clusterService } from './cluster-service';
-import { routeToLeader, routing } from './route-to-leader';
+import { closeForwardTransports, routeToLeader, routing } from './route-to-leader';
 import { raftService } from './raft-transport';
 import { acquireLock, type Lock } from './data-dir-lock';
 import { Dispatcher } from './dispatcher';
@@ -199,7 +199,10 @@ export class Coordinator {
     this.changes.notify();
     await this.server?.stop();
     await this.log.close();
-    this.cluster?.storage.close();
+    if (this.cluster) {
+      this.cluster.storage.close();
+      closeForwardTransports();
+    }
     this.lock?.release();
   }
 }

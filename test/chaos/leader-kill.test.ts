@@ -41,6 +41,8 @@ describe(`chaos: kill -9 of the leader, ${kills} times (seed ${seed})`, () => {
     expect(sub.acked.size).toBeGreaterThan(kills);
     expect(sub.attempts).toBeGreaterThan(sub.acked.size);
     await checkRun(c, sub);
+    // Every kill forced an election in a later term.
+    expect(c.leadersByTerm().size).toBeGreaterThan(kills);
     failed = false;
   });
 });

@@ -39,7 +39,9 @@ export async function checkRun(c: RaftCluster, sub: Submitter, timeoutMs = 60_00
   }
   const settled = await c.settled().catch((e: Error) => fail(c, e.message));
   if (new Set(settled.map((st) => st.stateHash)).size !== 1) fail(c, 'replica state hashes differ');
-  for (const [term, leaders] of c.leadersByTerm()) {
+  const terms = c.leadersByTerm();
+  if (terms.size === 0) fail(c, 'no member logged becoming leader: the one-leader-per-term check would check nothing');
+  for (const [term, leaders] of terms) {
     if (leaders.size > 1) fail(c, `term ${term} had leaders ${[...leaders].join(', ')}`);
   }
   await checkDuckDb(c, new Set(sub.acked.values()), timeoutMs);
