@@ -1,7 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import pino from 'pino';
+import { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import { ConnectRequestSchema, WorkerService, type ConnectRequest } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
+import { AsyncQueue } from '../../libs/rpc/async-queue';
+import { createGrpcTransport } from '../../libs/rpc/grpc-transport';
+import { forwardedHeader } from '../../services/coordinator/route-to-leader';
 import { startEmbedded, type Embedded } from '../../services/cli/embedded';
 import { eventually, runDtf } from '../support/dtf-process';
 
@@ -55,6 +62,28 @@ describe('a three-coordinator cluster through the CLI and the gateway', () => {
     expect(remove.stderr).toMatch(/member 9 is not a voter \(voters: 1, 2, 3\)/);
     const add = await runDtf(['cluster', 'add', '4', 'nowhere', '--coordinator', address]);
     expect(add.stderr).toMatch(/"nowhere" is not host:port/);
+  });
+
+  it('forwards a write once, and sends a worker that knocks on a follower to the leader', async () => {
+    await eventually('a leader', async () => leaderId());
+    const follower = e.coordinators.find((c) => !c.leading)!;
+    const leaderPort = e.coordinators.find((c) => c.leading)!.port;
+    const t = createGrpcTransport(`127.0.0.1:${follower.port}`);
+    try {
+      const scheduler = createClient(SchedulerService, t);
+      const twice = await scheduler.submitJob({ name: 'x', tasks: [{ shell: 'true' }] }, { headers: { [forwardedHeader]: '9' } }).then(
+        () => 'accepted',
+        (err: ConnectError) => `${Code[err.code]}: ${err.rawMessage}`,
+      );
+      expect(twice).toBe(`Unavailable: member ${follower.cluster!.id} is not the leader; leader is member ${leaderId()} at 127.0.0.1:${leaderPort}`);
+      const out = new AsyncQueue<ConnectRequest>();
+      out.push(create(ConnectRequestSchema, { msg: { case: 'hello', value: { workerId: 'knocker', slots: 1 } } }));
+      const replies: string[] = [];
+      for await (const r of createClient(WorkerService, t).connect(out)) replies.push(`${r.msg.case}:${r.msg.case === 'redirect' ? r.msg.value.address : ''}`);
+      expect(replies).toEqual([`redirect:127.0.0.1:${leaderPort}`]);
+    } finally {
+      t.close();
+    }
   });
 
   it('shows the cluster in /api/status and serves /api/raft/* to peers only', async () => {
