@@ -87,7 +87,7 @@ export function serveCommands(program: Command): void {
     .option('--id <n>', 'cluster: this member\'s id (a positive integer)', int('--id', 1, 1_000_000))
     .option('--peers <list>', 'cluster: every founding member as id=host:port, comma-separated, this one included (with --join: the current members and this one)')
     .option('--join', 'cluster: start empty and wait to be added with `dtf cluster add` instead of founding a cluster with --peers')
-    .option('--tick-ms <ms>', 'cluster: Raft tick; the election timeout is 10 ticks', int('--tick-ms', 5, 10_000), clusterDefaults.tickMs)
+    .option('--tick-ms <ms>', 'cluster: Raft tick; a leader silent for 10–20 ticks is replaced', int('--tick-ms', 5, 10_000), clusterDefaults.tickMs)
     .option('--snapshot-entries <n>', 'cluster: snapshot the state every n applied entries and compact the log', int('--snapshot-entries', 10, 100_000_000), clusterDefaults.snapshotEntries)
     .action(async (o: CoordinatorCommandOptions) => {
       const cluster = clusterOptions(o);
