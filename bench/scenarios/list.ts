@@ -1,6 +1,7 @@
-import { todo, type Scenario } from '../scenario';
+import type { Scenario } from '../scenario';
 import { backlog } from './backlog';
 import { embedded } from './embedded';
+import { failover } from './failover';
 import { fleet } from './fleet';
 import { ingest } from './ingest';
 import { latency } from './latency';
@@ -12,9 +13,7 @@ import { throughput } from './throughput';
 
 /**
  * Every scenario, in the order `npm run bench` runs them. `limit` comes after
- * `throughput` so it can reuse that scenario's DTF figure. The TODO entries
- * are issue 5's scenarios that have no harness yet; they report TODO, never
- * a figure.
+ * `throughput` so it can reuse that scenario's DTF figure.
  */
 export const scenarios: Scenario[] = [
   throughput,
@@ -26,5 +25,5 @@ export const scenarios: Scenario[] = [
   backlog,
   fleet,
   makespan,
-  todo('failover', 'kill the leader → first accepted submission, over ≥ 20 trials', 'needs replicated coordinators, which do not exist yet'),
+  failover,
 ];

@@ -6,6 +6,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as pb from '../gen/dtf/raft/v1/raft_pb';
 import type { ConfChange, ConfState, Entry, HardState, Message, Snapshot, SnapshotMetadata } from './types';
+import { emptyBytes } from './types';
 
 const n = (v: bigint): number => Number(v);
 const b = (v: number): bigint => BigInt(v);
@@ -118,10 +119,10 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
 }
 
 export function encodeConfChange(c: ConfChange): Uint8Array {
-  return toBinary(pb.ConfChangeSchema, create(pb.ConfChangeSchema, { type: c.type, nodeId: b(c.nodeId) }));
+  return toBinary(pb.ConfChangeSchema, create(pb.ConfChangeSchema, { type: c.type, nodeId: b(c.nodeId), context: c.context ?? emptyBytes }));
 }
 
 export function decodeConfChange(bytes: Uint8Array): ConfChange {
   const c = fromBinary(pb.ConfChangeSchema, bytes);
-  return { type: c.type, nodeId: n(c.nodeId) };
+  return c.context.length > 0 ? { type: c.type, nodeId: n(c.nodeId), context: c.context } : { type: c.type, nodeId: n(c.nodeId) };
 }

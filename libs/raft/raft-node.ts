@@ -6,7 +6,7 @@
  */
 import { resolveConfig, type RaftConfig, type ResolvedRaftConfig } from './config';
 import { applyConfChange, confEntriesIn, proposeConfChange } from './membership';
-import { Progress } from './progress';
+import { Progress, type ProgressState } from './progress';
 import { committedIndex } from './quorum';
 import { RaftLog } from './raft-log';
 import { ReadOnly } from './read-index';
@@ -65,6 +65,17 @@ export interface RaftStatus {
   applied: number;
   lastIndex: number;
   voters: number[];
+}
+
+/** One voter's replication as the leader sees it. */
+export interface PeerProgress {
+  id: number;
+  /** Highest index known to be stored on the peer. */
+  match: number;
+  next: number;
+  state: ProgressState;
+  /** Heard from within the current CheckQuorum window. */
+  recentActive: boolean;
 }
 
 /** The Raft state machine of one node. All fields are internal to libs/raft. */
@@ -235,6 +246,12 @@ export class RaftNode {
       lastIndex: this.log.lastIndex(),
       voters: [...this.voters].sort((a, b) => a - b),
     };
+  }
+
+  /** The leader's view of each voter's replication; empty unless this node leads. */
+  progressStatus(): PeerProgress[] {
+    if (this.role !== 'leader') return [];
+    return [...this.progress].map(([id, pr]) => ({ id, match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive }));
   }
 
   // ---- role changes and shared helpers (internal) ---------------------------

@@ -19,6 +19,8 @@ export interface Entry {
 export interface ConfChange {
   type: ConfChangeType;
   nodeId: number;
+  /** Opaque to the core: a host's own data, e.g. the new member's address. */
+  context?: Uint8Array;
 }
 
 /** The voters of the cluster at some log index. */

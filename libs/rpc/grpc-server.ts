@@ -75,7 +75,7 @@ export class GrpcServer {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-function contextFor(method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, shutdown: AbortSignal): HandlerContext {
+function contextFor(method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, shutdown: AbortSignal): HandlerContext {
   const abort = new AbortController();
   (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => abort.abort(new ConnectError('cancelled by the client', Code.Canceled)));
   const header: [string, string][] = [];
@@ -113,8 +113,15 @@ function adaptHandler(method: DescMethod, fn: AnyFn, shutdown: AbortSignal): grp
         const out = fn(readAll(call), contextFor(method, call, shutdown)) as AsyncIterable<unknown>;
         void pump(out, call, method);
       };
-    default:
-      throw new Error(`client streaming is not supported (${method.name})`);
+    case 'client_streaming':
+      return (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        Promise.resolve()
+          .then(() => fn(readAll(call), contextFor(method, call, shutdown)))
+          .then(
+            (res) => cb(null, create(method.output, res as never)),
+            (err) => cb(toServiceError(err)),
+          );
+      };
   }
 }
 
@@ -122,7 +129,7 @@ function adaptHandler(method: DescMethod, fn: AnyFn, shutdown: AbortSignal): grp
  * Reads a call's incoming messages as an async iterable that ends when the
  * client half-closes, cancels, or the stream fails: whichever comes first.
  */
-function readAll(call: grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+function readAll(call: grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>): AsyncIterable<unknown> {
   const q = new AsyncQueue<unknown>();
   call.on('data', (m: unknown) => q.push(m));
   for (const ev of ['end', 'cancelled', 'error', 'close']) call.on(ev, () => q.end());
@@ -143,7 +150,9 @@ async function pump(out: AsyncIterable<unknown>, call: grpc.ServerWritableStream
     }
     if (!call.cancelled && !call.destroyed) call.end();
   } catch (err) {
-    if (!call.cancelled && !call.destroyed) call.destroy(toServiceError(err) as Error);
+    // grpc-js sends an error status on an 'error' event; destroy() would drop
+    // the stream without any status, leaving the client waiting forever.
+    if (!call.cancelled && !call.destroyed) call.emit('error', toServiceError(err));
   }
 }
 

@@ -25,6 +25,7 @@ import type {
   WorkerJoined,
   WorkerLost,
 } from '../gen/dtf/state/v1/command_pb';
+import type { StateSnapshot } from '../gen/dtf/state/v1/snapshot_pb';
 import { IndexedHeap } from '../scheduling/indexed-heap';
 import { ReadyIndex, type QueueEntry } from '../scheduling/ready-index';
 import { addResources, allocate, capacityOf, demandOf, emptyResources, subtract, type Resources } from '../scheduling/resources';
@@ -35,6 +36,7 @@ import { DurationModel } from './duration-model';
 import { EventLog } from './event-log';
 import { planJob } from './job-plan';
 import { backoffMs, decideRetry, isInfraFailure } from './retry-policy';
+import { holdingOf, snapshotOf } from './state-snapshot';
 import { isFinal } from './task-transitions';
 
 /** What applying one command did, for the proposer waiting on it. */
@@ -82,8 +84,6 @@ interface TaskRecord extends QueueEntry {
   dependents: string[] | undefined;
   /** What the running attempt holds on its worker. */
   holding: Resources | undefined;
-  /** Predicted finish, relative to the job's start, with unlimited workers. */
-  earliestFinishMs: number;
   /** In the deadline watch. */
   watchPos: number;
   latestStartMs: number;
@@ -165,6 +165,79 @@ export class CoordinatorState {
       default:
         return { kind: 'error', message: 'empty command' };
     }
+  }
+
+  /** The durable state as a protobuf image (libs/state/state-snapshot.ts encodes it). */
+  toSnapshot(): StateSnapshot {
+    return snapshotOf({
+      appliedIndex: this.appliedIndex,
+      staleRejected: this.staleRejected,
+      nextSeq: this.nextSeq,
+      jobs: this.jobs.values(),
+      tasks: this.tasks.values(),
+      workers: this.workers.values(),
+      running: this.runningByWorker,
+      durations: this.durations.entries(),
+      events: this.events,
+    });
+  }
+
+  /**
+   * A state equal to the one `snap` was taken of (decode it with
+   * decodeStateSnapshot), with `options` (every replica's must be the same),
+   * and every derived index rebuilt: the queue, dependents, tenants' counts,
+   * resources in use and the deadline watch.
+   */
+  static fromSnapshot(snap: StateSnapshot, options: Partial<StateOptions> = {}): CoordinatorState {
+    const s = new CoordinatorState(options);
+    s.appliedIndex = snap.appliedIndex;
+    s.staleRejected = Number(snap.staleRejected);
+    s.nextSeq = Number(snap.nextSeq);
+    for (const d of snap.durations) s.durations.observe(d.key, d.ms);
+    const tenantOf = new Map<string, string>();
+    for (const j of snap.jobs) {
+      const job = j.job!;
+      s.jobs.set(job.id, { job, taskIds: j.taskIds });
+      if (job.idempotencyKey) s.jobsByKey.set(job.idempotencyKey, job.id);
+      for (const id of j.taskIds) tenantOf.set(id, job.tenant || defaultTenant);
+    }
+    for (const w of snap.workers) s.workers.set(w.id, w);
+    for (const t of snap.tasks) {
+      const task = t.task!;
+      task.spec = compactSpec(task.spec);
+      s.tasks.set(task.id, {
+        task, attempts: t.attempts.length === 0 ? NONE : t.attempts, seq: Number(t.seq), tenant: tenantOf.get(task.id) ?? defaultTenant,
+        lost: t.lost, budgeted: t.budgeted, dependents: undefined,
+        enqueuedMs: Number(t.enqueuedMs), priority: task.spec?.priority ?? 0, deadlineMs: Number(task.spec?.deadlineMs ?? 0n), notBeforeMs: Number(task.notBeforeMs),
+        cls: '', agePos: -1, pos: -1, queued: false,
+        holding: t.holding ? holdingOf(t.holding) : undefined, watchPos: -1, latestStartMs: 0,
+      });
+    }
+    for (const r of snap.running) for (const id of r.taskIds) s.running(r.workerId).add(id);
+    const bySeq = [...s.tasks.values()].sort((a, b) => a.seq - b.seq);
+    for (const rec of bySeq) {
+      const task = rec.task;
+      for (const id of task.waitingOn) {
+        const dep = s.tasks.get(id);
+        if (dep) (dep.dependents ??= []).push(task.id);
+      }
+      if (rec.holding && task.workerId) {
+        let used = s.usedByWorker.get(task.workerId);
+        if (!used) s.usedByWorker.set(task.workerId, (used = emptyResources()));
+        addResources(used, rec.holding, 1);
+      }
+      if (task.workerId) s.tenant(rec.tenant).running++;
+      if (task.state !== TaskState.PENDING) continue;
+      s.pendingCount++;
+      s.tenant(rec.tenant).queued++;
+      if (task.waitingOn.length === 0) s.queue.add(rec, 0);
+      if (rec.deadlineMs > 0 && task.warnings.length === 0) {
+        rec.latestStartMs = rec.deadlineMs - task.predictedDurationMs;
+        s.deadlineWatch.push(rec);
+      }
+    }
+    s.events.restore({ events: snap.events, first: snap.eventsFirst, last: snap.eventsLast, dropped: Number(snap.eventsDropped) });
+    return s;
   }
 
   /** The job that an idempotency key created, if any. */
@@ -287,7 +360,7 @@ export class CoordinatorState {
         task, attempts: NONE, seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: undefined,
         enqueuedMs: 0, priority: t.spec?.priority ?? 0, deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: 0,
         cls: '', agePos: -1, pos: -1, queued: false,
-        holding: undefined, earliestFinishMs: plan.earliestFinishMs[i], watchPos: -1, latestStartMs: 0,
+        holding: undefined, watchPos: -1, latestStartMs: 0,
       };
       this.tasks.set(task.id, rec);
       return rec;
@@ -298,12 +371,14 @@ export class CoordinatorState {
     }));
     this.pendingCount += recs.length;
     this.tenant(tenant).queued += recs.length;
-    for (const rec of recs) {
+    for (const [i, rec] of recs.entries()) {
       const deadline = rec.task.spec?.deadlineMs ?? 0n;
       if (deadline > 0n) {
-        const finish = timeMs + BigInt(Math.round(rec.earliestFinishMs));
+        // Predicted finish with unlimited workers: the longest chain of dependencies ending here.
+        const earliestFinishMs = plan.earliestFinishMs[i];
+        const finish = timeMs + BigInt(Math.round(earliestFinishMs));
         if (finish > deadline) {
-          this.warn(rec, `deadline cannot be met: predicted to finish ${describeMs(Number(finish - deadline))} late (needs ~${describeMs(rec.earliestFinishMs)}, ${describeMs(Number(deadline - timeMs))} left)`);
+          this.warn(rec, `deadline cannot be met: predicted to finish ${describeMs(Number(finish - deadline))} late (needs ~${describeMs(earliestFinishMs)}, ${describeMs(Number(deadline - timeMs))} left)`);
         } else {
           rec.latestStartMs = Number(deadline) - rec.task.predictedDurationMs;
           this.deadlineWatch.push(rec);

@@ -57,6 +57,19 @@ export class EventLog {
     return this.events.slice(from, from + max);
   }
 
+  /** The held events and counters, to restore with {@link EventLog.restore}. */
+  image(): { events: Event[]; first: bigint; last: bigint; dropped: number } {
+    return { events: this.events.slice(), first: this.firstSeq, last: this.lastSeq, dropped: this.dropped };
+  }
+
+  /** Replaces the feed with a snapshot's (see libs/state/state-snapshot.ts). */
+  restore(img: { events: Event[]; first: bigint; last: bigint; dropped: number }): void {
+    this.events = img.events.slice();
+    this.firstSeq = img.first;
+    this.lastSeq = img.last;
+    this.dropped = img.dropped;
+  }
+
   /** Forgets events up to and including `seq`: the collector has stored them. */
   releaseThrough(seq: bigint): void {
     if (seq < this.firstSeq) return;

@@ -150,6 +150,10 @@ export function canonicalState(s: CoordinatorState): string {
     workers: [...s.workers].map(([id, w]) => ({ id, w, runningOn: s.runningOn(id).map((t) => t.id) })),
     queued: [...s.queue.all()].map((e) => [e.task.id, e.seq, e.enqueuedMs, e.notBeforeMs]).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
     pendingCount: s.pendingCount,
+    // Derived indexes, so a rebuilt state is compared on them too.
+    tenants: [...new Set([...s.jobs.values()].map((r) => r.job.tenant))].sort().map((t) => [t, s.tenantUsage(t)]),
+    free: [...s.workers.values()].map((w) => [w.id, s.freeOn(w).cpu, s.freeOn(w).memory, [...s.freeOn(w).devices]]),
+    deadlinesDue: [0, 1e12, 2e12].map((t) => s.deadlinesDue(t)),
     durations: [...s.durations.entries()],
     events: { first: s.events.first, last: s.events.last, dropped: s.events.dropped, held: s.events.after(0n, Number.MAX_SAFE_INTEGER) },
   };

@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
@@ -13,6 +14,10 @@ import { WorkerAgent } from '../worker/agent';
 export interface EmbeddedOptions {
   dataDir: string;
   workers: number;
+  /** Coordinators: 1 (default) keeps a local log; more form a Raft cluster on loopback ports. */
+  coordinators?: number;
+  /** Raft tick of a cluster (tests shorten it). */
+  tickMs?: number;
   /** Slots of each local worker. */
   slots?: number;
   port: number;
@@ -26,11 +31,26 @@ export interface EmbeddedOptions {
   policy?: CoordinatorOptions['policy'];
 }
 
+/** A TCP port free right now on 127.0.0.1, for a cluster member's fixed address. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 /** Every role in one process: `dtf up`. */
 export interface Embedded {
   gatewayUrl: string;
   coordinatorAddress: string;
   coordinator: Coordinator;
+  /** Every coordinator; the gateway and collector use the first, which forwards writes to the leader. */
+  coordinators: Coordinator[];
+  coordinatorAddresses: string[];
   collector: Collector;
   gateway: Gateway;
   agents: WorkerAgent[];
@@ -44,16 +64,31 @@ export interface Embedded {
  */
 export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   const logger = opts.logger ?? pino({ level: process.env.DTF_LOG_LEVEL ?? 'warn' });
-  const coordinator = await Coordinator.start({
-    dataDir: path.join(opts.dataDir, 'coordinator'),
-    listen: '127.0.0.1:0',
-    liveness: opts.liveness,
-    logger: logger.child({ role: 'coordinator' }),
-    plugins: opts.plugins,
-    scheduling: opts.scheduling,
-    policy: opts.policy,
-  });
-  const coordinatorAddress = `127.0.0.1:${coordinator.port}`;
+  const n = opts.coordinators ?? 1;
+  const policy = { plugins: opts.plugins, scheduling: opts.scheduling, policy: opts.policy };
+  let coordinators: Coordinator[];
+  if (n === 1) {
+    coordinators = [await Coordinator.start({
+      dataDir: path.join(opts.dataDir, 'coordinator'),
+      listen: '127.0.0.1:0',
+      liveness: opts.liveness,
+      logger: logger.child({ role: 'coordinator' }),
+      ...policy,
+    })];
+  } else {
+    const peers = new Map<number, string>();
+    for (let id = 1; id <= n; id++) peers.set(id, `127.0.0.1:${await freePort()}`);
+    coordinators = await Promise.all([...peers.keys()].map((id) => Coordinator.start({
+      dataDir: path.join(opts.dataDir, `coordinator-${id}`),
+      cluster: { id, peers, tickMs: opts.tickMs },
+      liveness: opts.liveness,
+      logger: logger.child({ role: 'coordinator', member: id }),
+      ...policy,
+    })));
+  }
+  const coordinator = coordinators[0];
+  const coordinatorAddresses = coordinators.map((c) => `127.0.0.1:${c.port}`);
+  const coordinatorAddress = coordinatorAddresses[0];
   const databasePath = path.join(opts.dataDir, 'results.duckdb');
   // Co-located, the collector reads the feed in-process: no encoding, no loopback socket.
   const collector = await Collector.start({
@@ -73,7 +108,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   const agents: WorkerAgent[] = [];
   for (let i = 0; i < opts.workers; i++) {
     const agent = new WorkerAgent({
-      coordinators: [coordinatorAddress],
+      coordinators: [...coordinatorAddresses],
       dataDir: path.join(opts.dataDir, 'workers', String(i + 1)),
       slots: opts.slots ?? 1,
       name: `local-${i + 1}`,
@@ -87,6 +122,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     gatewayUrl,
     coordinatorAddress,
     coordinator,
+    coordinators,
+    coordinatorAddresses,
     collector,
     gateway,
     agents,
@@ -94,7 +131,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       await Promise.all(agents.map((a) => a.stop()));
       await gateway.close();
       await collector.stop();
-      await coordinator.stop();
+      // The whole cluster stops: no point handing leadership to a member that is going away.
+      await Promise.all(coordinators.map((c) => c.stop({ handOver: false })));
     },
   };
 }

@@ -10,6 +10,7 @@ import { loadSuite } from '../../libs/suite/load-suite';
 import { suiteToSubmitRequest } from '../../libs/suite/parse-suite';
 import { SuiteError } from '../../libs/suite/suite-error';
 import { makeClients, defaultGateway, type Endpoint } from './clients';
+import { clusterCommands } from './cluster-commands';
 import { renderResultsTable } from './results-table';
 import { runSuite, exitCode } from './run-suite';
 import { renderWorkersTable, renderStatus } from './fleet-views';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   serveCommands(program);
+  clusterCommands(program);
 
   endpointOptions(program.command('run <suite>').description('submit a suite file, show progress, print a results table; exit 0 all passed, 1 tests failed, 2 usage or infrastructure error'))
     .option('--junit <file>', 'also write the results as JUnit XML')

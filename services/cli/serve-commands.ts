@@ -2,6 +2,7 @@ import { createClient } from '@connectrpc/connect';
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import pino from 'pino';
+import { ClusterService } from '../../libs/gen/dtf/raft/v1/cluster_service_pb';
 import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
 import { loadPlugins, pluginPaths } from '../../libs/scheduling/load-plugins';
 import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
@@ -9,7 +10,9 @@ import { CollectorService, ResultService } from '../../libs/gen/dtf/result/v1/re
 import { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { GrpcServer } from '../../libs/rpc/grpc-server';
 import { createGrpcTransport } from '../../libs/rpc/grpc-transport';
+import { clusterDefaults, type ClusterOptions } from '../coordinator/cluster-member';
 import { Coordinator } from '../coordinator/coordinator';
+import { parsePeers } from '../coordinator/parse-peers';
 import { Gateway } from '../gateway/gateway';
 import { proxyImpl } from '../gateway/service-impls';
 import { Collector } from '../results/collector';
@@ -68,6 +71,7 @@ export function serveCommands(program: Command): void {
   const up = program.command('up')
     .description('run every role in one process with local workers, data in --data-dir, and print the gateway URL')
     .option('--workers <n>', 'local workers to start', int('--workers', 0, 64), 2)
+    .option('--coordinators <n>', 'coordinators: 1 keeps a local log; 3 or 5 form a Raft cluster in this process', int('--coordinators', 1, 7), 1)
     .option('--slots <n>', 'tasks each local worker runs at once', int('--slots', 1, 1024), 1)
     .option('--data-dir <dir>', 'where the log, DuckDB file and worker data live', './.dtf')
     .option('--port <port>', 'gateway port; 0 picks a free one', int('--port', 0, 65535), 8080)
@@ -76,10 +80,13 @@ export function serveCommands(program: Command): void {
     .option('--once', 'with --run: stop after the run and exit with its code')
     .option('--scheduler-plugin <file>', pluginFlagHelp, repeat);
   addSchedulingFlags(up)
-    .action(async (o: { workers: number; slots: number; dataDir: string; port: number; host: string; run?: string; once?: boolean; schedulerPlugin?: string[] } & SchedulingFlags) => {
+    .action(async (o: { workers: number; coordinators: number; slots: number; dataDir: string; port: number; host: string; run?: string; once?: boolean; schedulerPlugin?: string[] } & SchedulingFlags) => {
       const plugins = schedulerPlugins(o.schedulerPlugin);
-      const e = await startEmbedded({ dataDir: path.resolve(o.dataDir), workers: o.workers, slots: o.slots, port: o.port, host: o.host, plugins, ...schedulingOptions(o) });
-      console.log(`dtf up: coordinator ${e.coordinatorAddress}, ${o.workers} local workers, data in ${path.resolve(o.dataDir)}; gateway:`);
+      const e = await startEmbedded({
+        dataDir: path.resolve(o.dataDir), workers: o.workers, coordinators: o.coordinators, slots: o.slots, port: o.port, host: o.host, plugins, ...schedulingOptions(o),
+      });
+      const who = o.coordinators > 1 ? `coordinators ${e.coordinatorAddresses.join(', ')}` : `coordinator ${e.coordinatorAddress}`;
+      console.log(`dtf up: ${who}, ${o.workers} local workers, data in ${path.resolve(o.dataDir)}; gateway:`);
       console.log(e.gatewayUrl);
       onSignals(async () => e.stop());
       if (!o.run) return;
@@ -93,20 +100,27 @@ export function serveCommands(program: Command): void {
     });
 
   const coordinator = program.command('coordinator')
-    .description('run a coordinator: scheduler and registry over the local log')
-    .option('--listen <host:port>', 'gRPC address for workers, collector and gateway', '127.0.0.1:7070')
+    .description('run a coordinator: scheduler and registry over the local log, or with --id and --peers a member of a Raft cluster')
+    .option('--listen <host:port>', 'gRPC address for workers, collector, gateway and peers (default: 127.0.0.1:7070, or this member\'s --peers address)')
     .option('--data-dir <dir>', 'where the log lives', './.dtf/coordinator')
     .option('--heartbeat-ms <ms>', 'how often workers send heartbeats', int('--heartbeat-ms', 50, 60_000), 2000)
     .option('--lease-ms <ms>', 'a worker silent this long is lost', int('--lease-ms', 100, 600_000), 10_000)
+    .option('--id <n>', 'cluster: this member\'s id (a positive integer)', int('--id', 1, 1_000_000))
+    .option('--peers <list>', 'cluster: every founding member as id=host:port, comma-separated, this one included (with --join: the current members and this one)')
+    .option('--join', 'cluster: start empty and wait to be added with `dtf cluster add` instead of founding a cluster with --peers')
+    .option('--tick-ms <ms>', 'cluster: Raft tick; a leader silent for 10–20 ticks is replaced', int('--tick-ms', 5, 10_000), clusterDefaults.tickMs)
+    .option('--snapshot-entries <n>', 'cluster: snapshot the state every n applied entries and compact the log', int('--snapshot-entries', 10, 100_000_000), clusterDefaults.snapshotEntries)
     .option('--scheduler-plugin <file>', pluginFlagHelp, repeat);
   addSchedulingFlags(coordinator)
-    .action(async (o: { listen: string; dataDir: string; heartbeatMs: number; leaseMs: number; schedulerPlugin?: string[] } & SchedulingFlags) => {
+    .action(async (o: CoordinatorCommandOptions & SchedulingFlags & { schedulerPlugin?: string[] }) => {
+      const cluster = clusterOptions(o);
       const plugins = schedulerPlugins(o.schedulerPlugin);
       const c = await Coordinator.start({
-        dataDir: path.resolve(o.dataDir), listen: o.listen, liveness: { heartbeatIntervalMs: o.heartbeatMs, workerLeaseMs: o.leaseMs },
-        logger: logger(), plugins, ...schedulingOptions(o),
+        dataDir: path.resolve(o.dataDir), listen: o.listen ?? (cluster ? undefined : '127.0.0.1:7070'), cluster,
+        liveness: { heartbeatIntervalMs: o.heartbeatMs, workerLeaseMs: o.leaseMs }, logger: logger(), plugins, ...schedulingOptions(o),
       });
-      console.log(`coordinator listening on ${o.listen.replace(/:\d+$/, '')}:${c.port}`);
+      const host = (o.listen ?? c.cluster?.ownAddress ?? '127.0.0.1:7070').replace(/:\d+$/, '');
+      console.log(`coordinator listening on ${host}:${c.port}${cluster ? ` as member ${cluster.id} of ${cluster.join ? 'a cluster it waits to join' : `${cluster.peers.size} founding members`}` : ''}`);
       onSignals(async () => c.stop());
     });
 
@@ -144,6 +158,7 @@ export function serveCommands(program: Command): void {
           scheduler: proxyImpl(SchedulerService, createClient(SchedulerService, t)),
           registry: proxyImpl(RegistryService, createClient(RegistryService, t)),
           results: proxyImpl(ResultService, createClient(ResultService, t)),
+          cluster: proxyImpl(ClusterService, createClient(ClusterService, t)),
         },
         collector: ct ? proxyImpl(CollectorService, createClient(CollectorService, ct)) : undefined,
         port: o.port,
@@ -156,6 +171,28 @@ export function serveCommands(program: Command): void {
         ct?.close();
       });
     });
+}
+
+interface CoordinatorCommandOptions {
+  listen?: string;
+  dataDir: string;
+  heartbeatMs: number;
+  leaseMs: number;
+  id?: number;
+  peers?: string;
+  join?: boolean;
+  tickMs: number;
+  snapshotEntries: number;
+}
+
+/** The cluster flags as ClusterOptions, or undefined for a lone coordinator; names what is missing. */
+function clusterOptions(o: CoordinatorCommandOptions): ClusterOptions | undefined {
+  if (o.id === undefined && o.peers === undefined && !o.join) return undefined;
+  if (o.id === undefined) throw new Error('coordinator: --peers and --join need --id, this member\'s id');
+  if (o.peers === undefined) throw new Error('coordinator: --id needs --peers id=host:port,... (with --join: the current members and this one)');
+  const peers = parsePeers(o.peers);
+  if (!peers.has(o.id)) throw new Error(`coordinator: --peers does not list --id ${o.id}; include this member as ${o.id}=host:port`);
+  return { id: o.id, peers, join: o.join, tickMs: o.tickMs, snapshotEntries: o.snapshotEntries, compactionKeepEntries: Math.min(clusterDefaults.compactionKeepEntries, Math.floor(o.snapshotEntries / 2)) };
 }
 
 export interface CollectorCommandOptions {

@@ -1,20 +1,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ServiceImpl } from '@connectrpc/connect';
 import pino, { type Logger } from 'pino';
 import { WorkerState } from '../../libs/gen/dtf/common/v1/common_pb';
 import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
 import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { SchedulerService, type GetStatusResponse } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { WorkerService } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
+import { ClusterService } from '../../libs/gen/dtf/raft/v1/cluster_service_pb';
+import { RaftService } from '../../libs/gen/dtf/raft/v1/raft_service_pb';
 import { FileLog } from '../../libs/log/file-log';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { GrpcServer } from '../../libs/rpc/grpc-server';
 import type { SchedulerPlugin } from '../../libs/scheduling/plugin';
 import { CoordinatorState, type StateOptions } from '../../libs/state/coordinator-state';
+import type { CoordinatorImpls } from '../gateway/service-impls';
 import { registryService } from '../registry/registry-service';
 import { resultService } from '../results/result-service';
 import { schedulerService } from '../scheduler/scheduler-service';
 import { ChangeNotifier } from './change-notifier';
+import { ClusterMember, type ClusterOptions } from './cluster-member';
+import { clusterService } from './cluster-service';
+import { closeForwardTransports, routeToLeader, routing } from './route-to-leader';
+import { raftService } from './raft-transport';
 import { acquireLock, type Lock } from './data-dir-lock';
 import { Dispatcher, type SchedulingOptions } from './dispatcher';
 import { OutputStore } from './output-store';
@@ -22,9 +30,12 @@ import { defaultLiveness, WorkerHub, type LivenessOptions } from './worker-hub';
 import { workerService } from './worker-service';
 
 export const version = '0.1.0';
+export type { ClusterOptions } from './cluster-member';
 
 export interface CoordinatorOptions {
   dataDir: string;
+  /** Run as a member of a Raft cluster; without it the coordinator keeps a local FileLog. */
+  cluster?: ClusterOptions;
   /** host:port for gRPC; port 0 picks a free one. Omit to serve nothing (in-process use). */
   listen?: string;
   liveness?: Partial<LivenessOptions>;
@@ -48,7 +59,8 @@ export const cancelGraceMsDefault = 5000;
  * `dtf up`.
  */
 export class Coordinator {
-  readonly state: CoordinatorState;
+  /** Replaced when a member installs a snapshot from its leader. */
+  state: CoordinatorState;
   readonly changes = new ChangeNotifier();
   readonly logger: Logger;
   readonly now: () => number;
@@ -56,6 +68,8 @@ export class Coordinator {
   hub!: WorkerHub;
   dispatcher!: Dispatcher;
   log!: ReplicatedLog;
+  /** Set when this coordinator is a member of a Raft cluster. */
+  cluster: ClusterMember | undefined;
   server: GrpcServer | undefined;
   port = 0;
   /** Submissions refused because a queue bound was reached. */
@@ -82,24 +96,71 @@ export class Coordinator {
   }
 
   /** Service implementations, for serving in-process (the gateway in `dtf up`). */
-  readonly impls = {
-    scheduler: schedulerService(this),
-    registry: registryService(this),
-    results: resultService(this),
+  readonly impls: CoordinatorImpls & { worker: ServiceImpl<typeof WorkerService> } = {
+    scheduler: routeToLeader(SchedulerService, schedulerService(this), this, routing.scheduler),
+    registry: routeToLeader(RegistryService, registryService(this), this, routing.registry),
+    results: routeToLeader(ResultService, resultService(this), this, routing.results),
     worker: workerService(this),
   };
+
+  /** True when this coordinator may change the log: always for a lone one. */
+  get leading(): boolean {
+    return this.cluster ? this.cluster.leading : true;
+  }
 
   private async init(): Promise<void> {
     fs.mkdirSync(this.opts.dataDir, { recursive: true });
     this.lock = acquireLock(path.join(this.opts.dataDir, 'coordinator.lock'));
     const t0 = Date.now();
-    this.log = await FileLog.open(
-      path.join(this.opts.dataDir, 'coordinator.log'),
-      (index, cmd) => this.state.apply(index, cmd),
-      (msg) => this.logger.warn(msg),
-    );
+    if (this.opts.cluster) {
+      this.cluster = new ClusterMember(this, this.opts.cluster, path.join(this.opts.dataDir, 'raft'));
+      this.log = this.cluster.host;
+      this.cluster.host.replay();
+      this.impls.cluster = clusterService(this, this.cluster);
+      this.impls.raft = raftService(this.cluster);
+    } else {
+      this.log = await FileLog.open(
+        path.join(this.opts.dataDir, 'coordinator.log'),
+        (index, cmd) => this.state.apply(index, cmd),
+        (msg) => this.logger.warn(msg),
+      );
+    }
     this.logger.info({ entries: String(this.log.appliedIndex()), ms: Date.now() - t0 }, 'log replayed');
+    this.resetSoftState();
+    const liveness = this.hub.liveness;
+    this.timer = setInterval(() => {
+      if (!this.leading) return;
+      this.hub.expireSilent().catch((e) => this.logger.error({ err: (e as Error).message }, 'liveness check failed'));
+      this.checkDeadlines();
+      this.sampleStartRate();
+    }, Math.max(100, Math.floor(liveness.heartbeatIntervalMs / 2)));
+    const listen = this.opts.listen ?? this.cluster?.ownAddress;
+    if (listen !== undefined) {
+      this.server = new GrpcServer()
+        .add(WorkerService, this.impls.worker)
+        .add(SchedulerService, this.impls.scheduler)
+        .add(RegistryService, this.impls.registry)
+        .add(ResultService, this.impls.results);
+      if (this.impls.raft && this.impls.cluster) this.server.add(RaftService, this.impls.raft).add(ClusterService, this.impls.cluster);
+      this.port = await this.server.listen(listen);
+      this.logger.info({ port: this.port }, 'coordinator listening');
+    }
+    this.cluster?.start();
+    if (this.leading) this.dispatcher.kick();
+  }
+
+  /**
+   * Starts the leader's soft state afresh: a new worker hub (every known
+   * worker gets one full lease to reconnect before it is declared lost) and
+   * a new dispatcher. Called at start, when this member becomes leader, and
+   * after a snapshot replaced the state.
+   */
+  resetSoftState(): void {
     const liveness = { ...defaultLiveness, ...this.opts.liveness };
+    if (this.hub) {
+      this.dispatcher.stop();
+      for (const s of this.hub.sessions.values()) s.close();
+    }
     this.hub = new WorkerHub(this.state, this.log, this.now, liveness);
     this.dispatcher = new Dispatcher(
       this.state, this.log, this.hub,
@@ -109,21 +170,13 @@ export class Coordinator {
     );
     this.hub.onCapacity = () => this.dispatcher.kick();
     this.state.events.onAppend = () => this.changes.notify();
-    this.timer = setInterval(() => {
-      this.hub.expireSilent().catch((e) => this.logger.error({ err: (e as Error).message }, 'liveness check failed'));
-      this.checkDeadlines();
-      this.sampleStartRate();
-    }, Math.max(100, Math.floor(liveness.heartbeatIntervalMs / 2)));
-    if (this.opts.listen !== undefined) {
-      this.server = new GrpcServer()
-        .add(WorkerService, this.impls.worker)
-        .add(SchedulerService, this.impls.scheduler)
-        .add(RegistryService, this.impls.registry)
-        .add(ResultService, this.impls.results);
-      this.port = await this.server.listen(this.opts.listen);
-      this.logger.info({ port: this.port }, 'coordinator listening');
-    }
-    this.dispatcher.kick();
+    if (this.leading) this.dispatcher.kick();
+    else this.dispatcher.stop();
+  }
+
+  /** Waits until reads served here are linearizable (ReadIndex); immediate for a lone coordinator. */
+  async readBarrier(): Promise<void> {
+    await this.cluster?.readBarrier();
   }
 
   /** Proposes a deadline check when a pending task can no longer start in time. */
@@ -187,7 +240,7 @@ export class Coordinator {
       jobsActive: active,
       appliedIndex: this.log.appliedIndex(),
       staleResultsRejected: BigInt(this.state.staleRejected),
-      role: 'leader',
+      role: this.cluster ? this.cluster.role : 'leader',
       version,
       uptimeMs: BigInt(this.now() - this.startedMs),
       staleUpdatesRejected: BigInt(this.hub.staleUpdates),
@@ -196,13 +249,20 @@ export class Coordinator {
     };
   }
 
-  async stop(): Promise<void> {
+  /** Stops serving; a cluster leader first hands over (unless the whole cluster is stopping). */
+  async stop(opts: { handOver?: boolean } = {}): Promise<void> {
+    // A leader hands over first, so the cluster does not wait out an election timeout.
+    if (opts.handOver !== false) await this.cluster?.handOver();
     clearInterval(this.timer);
     this.dispatcher.stop();
     for (const s of this.hub.sessions.values()) s.close();
     this.changes.notify();
     await this.server?.stop();
     await this.log.close();
+    if (this.cluster) {
+      this.cluster.storage.close();
+      closeForwardTransports();
+    }
     this.lock?.release();
   }
 }

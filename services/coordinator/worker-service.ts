@@ -1,5 +1,6 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import type { ConnectRequest, ConnectResponse, WorkerService } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
+import { create } from '@bufbuild/protobuf';
+import { ConnectResponseSchema, type ConnectRequest, type ConnectResponse, type WorkerService } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import { AsyncQueue } from '../../libs/rpc/async-queue';
 import type { Coordinator } from './coordinator';
 import type { WorkerSession } from './worker-session';
@@ -25,6 +26,10 @@ async function serve(c: Coordinator, requests: AsyncIterable<ConnectRequest>, ou
       if (ctx.signal.aborted) break;
       if (!session) {
         if (req.msg.case !== 'hello') throw new ConnectError('the first message on the stream must be a hello', Code.InvalidArgument);
+        if (!c.leading) {
+          redirect(c, out);
+          return;
+        }
         session = await hello(c, req.msg.value, out);
         continue;
       }
@@ -37,6 +42,13 @@ async function serve(c: Coordinator, requests: AsyncIterable<ConnectRequest>, ou
     if (session) c.hub.closed(session);
     out.end();
   }
+}
+
+/** A member that does not lead points the worker at the leader; the worker reconnects there. */
+function redirect(c: Coordinator, out: AsyncQueue<ConnectResponse>): void {
+  const leader = c.cluster!.leader();
+  if (!leader.address) throw new ConnectError(`member ${c.cluster!.id} is not the leader and knows of none yet; retry shortly`, Code.Unavailable);
+  out.push(create(ConnectResponseSchema, { msg: { case: 'redirect', value: { $typeName: 'dtf.worker.v1.Redirect', address: leader.address } } }));
 }
 
 async function hello(c: Coordinator, h: Extract<ConnectRequest['msg'], { case: 'hello' }>['value'], out: AsyncQueue<ConnectResponse>): Promise<WorkerSession> {

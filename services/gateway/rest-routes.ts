@@ -10,6 +10,11 @@ import {
   CancelJobResponseSchema, ExplainTaskResponseSchema, CancelTaskResponseSchema, GetJobResponseSchema, GetStatusResponseSchema, GetTaskResponseSchema,
   ListJobsResponseSchema, ListTasksResponseSchema, SchedulerService, SubmitJobRequestSchema, SubmitJobResponseSchema,
 } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import { ClusterService, GetClusterStatusRequestSchema, GetClusterStatusResponseSchema } from '../../libs/gen/dtf/raft/v1/cluster_service_pb';
+import {
+  AppendEntriesRequestSchema, AppendEntriesResponseSchema, InstallSnapshotRequestSchema, InstallSnapshotResponseSchema,
+  RaftService, RequestVoteRequestSchema, RequestVoteResponseSchema,
+} from '../../libs/gen/dtf/raft/v1/raft_service_pb';
 import type { CoordinatorImpls } from './service-impls';
 
 /** What a route handler gets: path parameters, query, parsed JSON body. */
@@ -76,18 +81,56 @@ export function restRoutes(impls: CoordinatorImpls): Route[] {
     { method: 'GET', path: '/api/jobs/{job_id}', handle: async (i) => out(GetJobResponseSchema, await s.getJob({ $typeName: 'dtf.scheduler.v1.GetJobRequest', jobId: i.params.job_id }, ctxFor(SchedulerService, 'GetJob', i.signal))) },
     { method: 'POST', path: '/api/jobs/{job_id}/cancel', handle: async (i) => out(CancelJobResponseSchema, await s.cancelJob({ $typeName: 'dtf.scheduler.v1.CancelJobRequest', jobId: i.params.job_id }, ctxFor(SchedulerService, 'CancelJob', i.signal))) },
     { method: 'GET', path: '/api/results/{task_id}', handle: async (i) => out(GetTaskResultResponseSchema, await res.getTaskResult({ $typeName: 'dtf.result.v1.GetTaskResultRequest', taskId: i.params.task_id }, ctxFor(ResultService, 'GetTaskResult', i.signal))) },
-    { method: 'GET', path: '/api/status', handle: async (i) => out(GetStatusResponseSchema, await s.getStatus({ $typeName: 'dtf.scheduler.v1.GetStatusRequest' }, ctxFor(SchedulerService, 'GetStatus', i.signal))) },
+    { method: 'GET', path: '/api/status', handle: async (i) => ({ ...(out(GetStatusResponseSchema, await s.getStatus({ $typeName: 'dtf.scheduler.v1.GetStatusRequest' }, ctxFor(SchedulerService, 'GetStatus', i.signal))) as object), ...(await clusterView(impls, i.signal)) }) },
     { method: 'GET', path: '/api/workers', handle: async (i) => out(ListWorkersResponseSchema, await r.listWorkers({ ...parseBody(ListWorkersRequestSchema, {}), includeGone: i.query.get('include_gone') === 'true' }, ctxFor(RegistryService, 'ListWorkers', i.signal))) },
     { method: 'POST', path: '/api/workers/{worker_id}/clear_quarantine', handle: async (i) => out(ClearQuarantineResponseSchema, await r.clearQuarantine({ $typeName: 'dtf.registry.v1.ClearQuarantineRequest', workerId: i.params.worker_id }, ctxFor(RegistryService, 'ClearQuarantine', i.signal))) },
     { method: 'POST', path: '/api/workers/register', handle: async (i) => out(RegisterWorkerResponseSchema, await r.registerWorker(parseBody(RegisterWorkerRequestSchema, i.body), ctxFor(RegistryService, 'RegisterWorker', i.signal))) },
     { method: 'POST', path: '/api/workers/status', handle: async (i) => out(ReportWorkerStatusResponseSchema, await r.reportWorkerStatus(parseBody(ReportWorkerStatusRequestSchema, i.body), ctxFor(RegistryService, 'ReportWorkerStatus', i.signal))) },
-    ...['request_vote', 'append_entries', 'sync_state'].map((name): Route => ({
-      method: 'POST',
-      path: `/api/raft/${name}`,
-      handle: async () => {
-        throw new ConnectError(`/api/raft/${name} is not served: this coordinator runs a single-node local log (Raft replication is not wired in yet)`, Code.Unimplemented);
-      },
-    })),
+    ...raftRoutes(impls),
+  ];
+}
+
+/** The cluster part of /api/status: absent for a lone coordinator. */
+async function clusterView(impls: CoordinatorImpls, signal: AbortSignal): Promise<{ cluster?: JsonValue }> {
+  if (!impls.cluster) return {};
+  const ctx = createHandlerContext({ service: ClusterService, method: ClusterService.method.getClusterStatus, protocolName: 'rest', requestMethod: 'GET', url: '', requestSignal: signal });
+  try {
+    return { cluster: out(GetClusterStatusResponseSchema, await impls.cluster.getClusterStatus(create(GetClusterStatusRequestSchema), ctx)) };
+  } catch (e) {
+    // A lone coordinator behind a proxying gateway serves no ClusterService.
+    if (e instanceof ConnectError && e.code === Code.Unimplemented) return {};
+    throw e;
+  }
+}
+
+/**
+ * /api/raft/*: Raft messages as JSON (dtf.raft.v1 messages), for peers that
+ * cannot speak gRPC. Served where the gateway runs inside a cluster member;
+ * elsewhere they answer what to use instead.
+ */
+function raftRoutes(impls: CoordinatorImpls): Route[] {
+  const unserved = (name: string) => new ConnectError(
+    `/api/raft/${name} is served only by a gateway inside a cluster member (dtf up --coordinators N); peers use the gRPC service dtf.raft.v1.RaftService on the coordinator's --peers address`,
+    Code.Unimplemented,
+  );
+  const ctx = (name: string, signal: AbortSignal) => {
+    const method = RaftService.methods.find((m) => m.name === name)!;
+    return createHandlerContext({ service: RaftService, method, protocolName: 'rest', requestMethod: 'POST', url: '', requestSignal: signal });
+  };
+  return [
+    { method: 'POST', path: '/api/raft/request_vote', handle: async (i) => {
+      if (!impls.raft) throw unserved('request_vote');
+      return out(RequestVoteResponseSchema, await impls.raft.requestVote(parseBody(RequestVoteRequestSchema, i.body), ctx('RequestVote', i.signal)));
+    } },
+    { method: 'POST', path: '/api/raft/append_entries', handle: async (i) => {
+      if (!impls.raft) throw unserved('append_entries');
+      const req = parseBody(AppendEntriesRequestSchema, i.body);
+      return out(AppendEntriesResponseSchema, await impls.raft.appendEntries((async function* () { yield req; })(), ctx('AppendEntries', i.signal)));
+    } },
+    { method: 'POST', path: '/api/raft/sync_state', handle: async (i) => {
+      if (!impls.raft) throw unserved('sync_state');
+      return out(InstallSnapshotResponseSchema, await impls.raft.installSnapshot(parseBody(InstallSnapshotRequestSchema, i.body), ctx('InstallSnapshot', i.signal)));
+    } },
   ];
 }
 

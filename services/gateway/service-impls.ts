@@ -1,5 +1,7 @@
 import type { DescService } from '@bufbuild/protobuf';
 import type { Client, ServiceImpl } from '@connectrpc/connect';
+import type { ClusterService } from '../../libs/gen/dtf/raft/v1/cluster_service_pb';
+import type { RaftService } from '../../libs/gen/dtf/raft/v1/raft_service_pb';
 import type { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
 import type { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import type { SchedulerService } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
@@ -9,6 +11,10 @@ export interface CoordinatorImpls {
   scheduler: ServiceImpl<typeof SchedulerService>;
   registry: ServiceImpl<typeof RegistryService>;
   results: ServiceImpl<typeof ResultService>;
+  /** Present when the coordinator is a member of a Raft cluster (or may be: a proxy). */
+  cluster?: ServiceImpl<typeof ClusterService>;
+  /** The member's Raft transport, for /api/raft/*; only in-process (`dtf up`). */
+  raft?: ServiceImpl<typeof RaftService>;
 }
 
 /**

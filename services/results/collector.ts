@@ -16,7 +16,7 @@ export const batchEventsMax = 20_000;
 export const bufferedEventsMax = 100_000;
 
 export interface CollectorOptions {
-  /** host:port of the coordinator's gRPC port, dialled unless `feed` is given. */
+  /** host:port of the coordinator's gRPC port (comma-separated: members of a cluster), dialled unless `feed` is given. */
   coordinator: string;
   /**
    * The coordinator's ResultService when it runs in this process (see
@@ -44,6 +44,7 @@ export class Collector {
   private abort = new AbortController();
   private loopDone: Promise<void> | undefined;
   private lastCheckpointMs = 0;
+  private dialled = 0;
   private listeners: (() => void)[] = [];
 
   private constructor(private readonly opts: CollectorOptions) {
@@ -56,11 +57,23 @@ export class Collector {
     if (opts.feed) {
       c.client = opts.feed;
     } else {
-      c.transport = createGrpcTransport(opts.coordinator, {}, grpcSendBytesMax);
-      c.client = createClient(ResultService, c.transport);
+      c.dial();
     }
     c.loopDone = c.loop();
     return c;
+  }
+
+  /**
+   * Connects to the next of the comma-separated coordinator addresses. Any
+   * member of a cluster serves the feed (every member applies the same
+   * committed entries), so after a failure the collector moves on.
+   */
+  private dial(): void {
+    const addresses = this.opts.coordinator.split(',').map((a) => a.trim()).filter(Boolean);
+    const address = addresses[this.dialled++ % addresses.length];
+    this.transport?.close();
+    this.transport = createGrpcTransport(address, {}, grpcSendBytesMax);
+    this.client = createClient(ResultService, this.transport);
   }
 
   /** Resolves once the store holds every event up to `index`. */
@@ -85,6 +98,7 @@ export class Collector {
         if (this.abort.signal.aborted) break;
         failures++;
         this.logger.warn({ err: (e as Error).message }, 'event feed interrupted');
+        if (!this.opts.feed && this.opts.coordinator.includes(',')) this.dial();
       }
       this.connected = false;
       const wait = Math.min(reconnectBackoffMaxMs, 100 * 2 ** Math.min(failures, 8));

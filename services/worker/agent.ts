@@ -70,6 +70,8 @@ export class WorkerAgent {
   private hardware: Hardware | undefined;
   private loopDone: Promise<void> | undefined;
   private abort = new AbortController();
+  /** Where a coordinator that does not lead told us to go next. */
+  private redirectTo: string | undefined;
   /** Resolves once connected and welcomed the first time. */
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -97,13 +99,16 @@ export class WorkerAgent {
     this.hardware = this.opts.hardware ?? (await detectHardware({ onWarning: (m: string) => this.logger.warn(m) }));
     let failures = 0;
     while (!this.stopped) {
-      const address = this.opts.coordinators[failures % this.opts.coordinators.length];
+      const redirected = this.redirectTo;
+      this.redirectTo = undefined;
+      const address = redirected ?? this.opts.coordinators[failures % this.opts.coordinators.length];
       const welcomed = await this.session(address).catch((e: Error) => {
         if (!this.stopped) this.logger.warn({ coordinator: address, err: e.message }, 'stream to coordinator ended');
         return false;
       });
       if (this.stopped) break;
       failures = welcomed ? 0 : failures + 1;
+      if (this.redirectTo && failures < 3) continue; // Two members that disagree on the leader must not make us spin.
       const backoff = Math.min(reconnectBackoffMaxMs, reconnectBackoffMinMs * 2 ** Math.min(failures, 10));
       await sleep(backoff * (0.5 + Math.random() / 2), this.abort.signal);
     }
@@ -178,7 +183,8 @@ export class WorkerAgent {
         this.handBackWaiting();
         break;
       case 'redirect':
-        if (msg.value.address) this.opts.coordinators.unshift(msg.value.address);
+        // Follow it at once on the next connection (the list itself stays as configured).
+        if (msg.value.address) this.redirectTo = msg.value.address;
         this.out?.end();
         break;
       default:
