@@ -117,13 +117,14 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     const staleBefore = (await c.scheduler(leader).getStatus({})).staleResultsRejected;
     const key = `long-${seed}`;
     const job = await c.scheduler(leader).submitJob({ name: key, idempotencyKey: key, tasks: Array.from({ length: 6 }, () => ({ shell: 'sleep 1.5' })) });
-    const paused = c.workers[1];
-    const name = 'w2';
-    const pausedId = fs.readFileSync(path.join(c.dir, 'worker-2', 'worker-id'), 'utf8').trim();
-    await eventually('a long task on the worker to pause', async () => {
-      const { tasks } = await c.scheduler(leader).listTasks({ jobId: job.job!.id, pageSize: 100 });
-      return tasks.some((t) => t.workerId === pausedId);
-    }, 20_000, 50);
+    // Pause whichever worker runs one of the long tasks first.
+    const ids = c.workers.map((_, i) => fs.readFileSync(path.join(c.dir, `worker-${i + 1}`, 'worker-id'), 'utf8').trim());
+    const w = await eventually('a long task running on a worker', async () => {
+      const { tasks } = await c.scheduler(await c.leader()).listTasks({ jobId: job.job!.id, pageSize: 100 });
+      return ids.findIndex((id) => tasks.some((t) => t.workerId === id)) + 1; // 0: none yet
+    }, 30_000, 50);
+    const paused = c.workers[w - 1];
+    const name = `w${w}`;
     paused.child.kill('SIGSTOP');
     await sleep(leaseMs + 1500);
     paused.child.kill('SIGCONT');
