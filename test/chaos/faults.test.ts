@@ -133,7 +133,8 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     const leader = await c.leader();
     const staleBefore = (await c.scheduler(leader).getStatus({})).staleResultsRejected;
     const key = `long-${seed}`;
-    const job = await c.scheduler(leader).submitJob({ name: key, idempotencyKey: key, tasks: Array.from({ length: 6 }, () => ({ shell: 'sleep 1.5' })) });
+    // Ahead of the steady load's backlog, which grows when the machine is slow.
+    const job = await c.scheduler(leader).submitJob({ name: key, idempotencyKey: key, tasks: Array.from({ length: 6 }, () => ({ shell: 'sleep 1.5', priority: 10 })) });
     // Pause whichever worker runs one of the long tasks first.
     const ids = c.workers.map((_, i) => fs.readFileSync(path.join(c.dir, `worker-${i + 1}`, 'worker-id'), 'utf8').trim());
     const w = await eventually('a long task running on a worker', async () => {
