@@ -4,6 +4,11 @@ import * as path from 'node:path';
 import { checkRun, fail } from '../support/chaos-checks';
 import { eventually, sleep } from '../support/dtf-process';
 import { RaftCluster, Submitter } from '../support/raft-cluster';
+import { createClient } from '@connectrpc/connect';
+import { RegistryService } from '../../libs/gen/dtf/registry/v1/registry_service_pb';
+
+const big = (_: string, v: unknown) => (typeof v === 'bigint' ? String(v) : v);
+const registry = (c: RaftCluster, id: number) => createClient(RegistryService, c.transport(c.address(id))).listWorkers({ includeGone: true });
 
 jest.setTimeout(300_000);
 
@@ -20,12 +25,24 @@ const leaseMs = 2000;
 describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy links (seed ${seed})`, () => {
   const c = new RaftCluster({ members: 3, workers: 3, seed, snapshotEntries, leaseMs, tickMs: 30 });
   const sub = new Submitter(c);
-  let failed = true;
+  let failed = false;
+  /** Like `it`, but a failure also keeps the run's directory and logs for the post-mortem. */
+  const step = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    });
 
   beforeAll(async () => {
+    failed = true;
     await c.start();
     sub.start();
     await sub.nextAck();
+    failed = false;
   });
 
   afterAll(async () => {
@@ -34,7 +51,7 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     if (failed) console.log(`chaos run kept for inspection: ${c.reproduce()}`);
   });
 
-  it('a leader partitioned into a minority steps down and never serves a stale read', async () => {
+  step('a leader partitioned into a minority steps down and never serves a stale read', async () => {
     const old = await c.leader();
     c.isolate(old, true);
     try {
@@ -63,7 +80,7 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     await sub.nextAck();
   }
 
-  it('a follower cut off until the log is compacted past it catches up by snapshot', async () => {
+  step('a follower cut off until the log is compacted past it catches up by snapshot', async () => {
     const leader = await c.leader();
     const follower = c.ids.find((id) => id !== leader)!;
     const before = (await c.status(follower))!;
@@ -83,7 +100,7 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     if (after.snapshotsInstalled < 1n) fail(c, `member ${follower} caught up without installing a snapshot`);
   });
 
-  it('adds and removes a member under load', async () => {
+  step('adds and removes a member under load', async () => {
     await c.addPorts(4);
     await c.startMember(4, ['--join']);
     const leader = await c.leader(20_000, [1, 2, 3]);
@@ -101,7 +118,7 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     await c.settled();
   });
 
-  it('survives kill -9 of a worker and of the collector mid-run', async () => {
+  step('survives kill -9 of a worker and of the collector mid-run', async () => {
     c.workers[0].kill9();
     await c.workers[0].exited;
     c.collector!.kill9();
@@ -112,18 +129,24 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     await sub.nextAck();
   });
 
-  it('rejects the late results of a worker paused past its lease', async () => {
+  step('rejects the late results of a worker paused past its lease', async () => {
     const leader = await c.leader();
     const staleBefore = (await c.scheduler(leader).getStatus({})).staleResultsRejected;
     const key = `long-${seed}`;
-    const job = await c.scheduler(leader).submitJob({ name: key, idempotencyKey: key, tasks: Array.from({ length: 6 }, () => ({ shell: 'sleep 1.5' })) });
-    const paused = c.workers[1];
-    const name = 'w2';
-    const pausedId = fs.readFileSync(path.join(c.dir, 'worker-2', 'worker-id'), 'utf8').trim();
-    await eventually('a long task on the worker to pause', async () => {
-      const { tasks } = await c.scheduler(leader).listTasks({ jobId: job.job!.id, pageSize: 100 });
-      return tasks.some((t) => t.workerId === pausedId);
-    }, 20_000, 50);
+    // Ahead of the steady load's backlog, which grows when the machine is slow.
+    const job = await c.scheduler(leader).submitJob({ name: key, idempotencyKey: key, tasks: Array.from({ length: 6 }, () => ({ shell: 'sleep 1.5', priority: 10 })) });
+    // Pause whichever worker runs one of the long tasks first.
+    const ids = c.workers.map((_, i) => fs.readFileSync(path.join(c.dir, `worker-${i + 1}`, 'worker-id'), 'utf8').trim());
+    const w = await eventually('a long task running on a worker', async () => {
+      const { tasks } = await c.scheduler(await c.leader()).listTasks({ jobId: job.job!.id, pageSize: 100 });
+      return ids.findIndex((id) => tasks.some((t) => t.workerId === id)) + 1; // 0: none yet
+    }, 30_000, 50).catch(async (e: Error) => {
+      const st = await c.scheduler(await c.leader()).getStatus({});
+      const { workers } = await registry(c, await c.leader());
+      return fail(c, `${e.message}; leader status ${JSON.stringify(st, big)}; workers ${JSON.stringify(workers.map((x) => [x.id, x.name, x.state, x.running.length]), big)}`);
+    });
+    const paused = c.workers[w - 1];
+    const name = `w${w}`;
     paused.child.kill('SIGSTOP');
     await sleep(leaseMs + 1500);
     paused.child.kill('SIGCONT');
@@ -134,7 +157,7 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     sub.acked.set(key, job.job!.id);
   });
 
-  it('hands leadership over on SIGTERM', async () => {
+  step('hands leadership over on SIGTERM', async () => {
     const leader = await c.leader();
     const p = c.members.get(leader)!;
     await p.stop();
@@ -144,7 +167,7 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     await sub.nextAck();
   });
 
-  it('keeps accepting submissions over slow, lossy links whose connections are reset', async () => {
+  step('keeps accepting submissions over slow, lossy links whose connections are reset', async () => {
     const peerLinks = [...c.proxies].filter(([key]) => !key.startsWith('w')).map(([, p]) => p);
     for (const p of c.proxies.values()) p.faults.delayMs = 5 + Math.floor(c.random() * 20);
     for (const p of peerLinks) p.faults.dropRate = 0.3;
@@ -162,9 +185,8 @@ describe(`chaos: partitions, compaction, membership, crashes, pauses and lossy l
     await sub.nextAck();
   });
 
-  it('keeps every acknowledged submission, records each result once, and the replicas agree', async () => {
+  step('keeps every acknowledged submission, records each result once, and the replicas agree', async () => {
     await sub.stop();
     await checkRun(c, sub);
-    failed = false;
   });
 });

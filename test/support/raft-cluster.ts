@@ -235,6 +235,8 @@ export class RaftCluster {
     await Promise.all(this.processes.map((p) => p.stop()));
     for (const p of this.proxies.values()) await p.close();
     if (!keep) fs.rmSync(this.dir, { recursive: true, force: true });
+    // A kept run keeps every process's output beside its data, for the post-mortem.
+    else this.processes.forEach((p, i) => fs.writeFileSync(path.join(this.dir, `${String(i).padStart(2, '0')}-${p.label}.log`), p.output));
   }
 }
 
