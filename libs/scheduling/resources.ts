@@ -108,11 +108,17 @@ export function subtract(a: Resources, b: Resources): Resources {
   return out;
 }
 
-/** The busiest of CPU, memory and devices in use, as a fraction 0..1. */
-export function utilisation(capacity: Resources, free: Resources): number {
+/** Nothing: what a slot-only task holds, and what an idle worker uses. Never written. */
+export const NO_RESOURCES: Readonly<Resources> = Object.freeze({ cpu: 0, memory: 0, devices: NO_DEVICES });
+
+/**
+ * The busiest of CPU, memory and devices in use once `holding` is taken
+ * from `free`, as a fraction 0..1, without building the remainder.
+ */
+export function utilisationAfter(capacity: Resources, free: Resources, holding: Resources): number {
   let u = 0;
-  if (capacity.cpu > 0) u = Math.max(u, 1 - free.cpu / capacity.cpu);
-  if (capacity.memory > 0) u = Math.max(u, 1 - free.memory / capacity.memory);
-  for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - (free.devices.get(k) ?? 0) / n);
+  if (capacity.cpu > 0) u = Math.max(u, 1 - (free.cpu - holding.cpu) / capacity.cpu);
+  if (capacity.memory > 0) u = Math.max(u, 1 - (free.memory - holding.memory) / capacity.memory);
+  for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - ((free.devices.get(k) ?? 0) - (holding.devices.get(k) ?? 0)) / n);
   return Math.min(1, Math.max(0, u));
 }

@@ -1,7 +1,7 @@
 import type { Requirements, Worker } from '../gen/dtf/common/v1/common_pb';
 import type { Ranker, Refusal } from './plugin';
 import { compareKeys, type Head, type OrderContext, type QueueEntry, type ReadyIndex } from './ready-index';
-import { addResources, allocate, demandOf, fitsDemand, type Demand, type Resources } from './resources';
+import { addResources, allocate, demandOf, fitsDemand, NO_RESOURCES, utilisationAfter, type Demand, type Resources } from './resources';
 
 /** A worker that may take work now. */
 export interface FreeWorker {
@@ -28,8 +28,11 @@ export interface RoundContext {
   nowMs: number;
   /** A task gains one priority level per this long in the queue; 0 disables aging. */
   agingMs: number;
-  /** Why the worker can never run tasks of these requirements (built-ins and plug-ins). */
-  refusal(req: Requirements | undefined, worker: Worker): Refusal | undefined;
+  /**
+   * Why the worker can never run tasks of these requirements (built-ins and
+   * plug-ins). `cls` is their requirement class, when the caller knows it.
+   */
+  refusal(req: Requirements | undefined, worker: Worker, cls?: string): Refusal | undefined;
   /** Soft-preference score of the worker for these requirements. */
   preference(req: Requirements | undefined, worker: Worker): number;
   rankers: Ranker[];
@@ -72,7 +75,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   const classes: ClassView[] = [];
   const classesOf = new Map<FreeWorker, ClassView[]>();
   for (const cq of index.classes.values()) {
-    const able = workers.filter((fw) => ctx.refusal(cq.requirements, fw.worker) === undefined);
+    const able = workers.filter((fw) => ctx.refusal(cq.requirements, fw.worker, cq.key) === undefined);
     if (able.length === 0) continue;
     const view: ClassView = { key: cq.key, req: cq.requirements, demand: demandOf(cq.requirements), able, servable: false };
     view.servable = able.some((fw) => fits(fw, view.demand));
@@ -148,24 +151,13 @@ function bestPlain(view: { able: FreeWorker[]; demand: Demand }, c: RoundContext
     if (fw.slots <= 0) continue;
     const mode = c.ranking.pools[fw.worker.labels.pool ?? ''] ?? c.ranking.default;
     const sign = mode === 'binpack' ? 1 : -1;
-    const score = sign * utilisationAfter(fw.capacity, fw.free, NOTHING) * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
+    const score = sign * utilisationAfter(fw.capacity, fw.free, NO_RESOURCES) * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
     if (!best || score > bestScore || (score === bestScore && fw.worker.id < best.worker.id)) {
       best = fw;
       bestScore = score;
     }
   }
   return best && { fw: best, holding: allocate(view.demand, best.free)! };
-}
-
-const NOTHING: Resources = { cpu: 0, memory: 0, devices: new Map() };
-
-/** The utilisation once `holding` is taken from `free`, without building the remainder. */
-function utilisationAfter(capacity: Resources, free: Resources, holding: Resources): number {
-  let u = 0;
-  if (capacity.cpu > 0) u = Math.max(u, 1 - (free.cpu - holding.cpu) / capacity.cpu);
-  if (capacity.memory > 0) u = Math.max(u, 1 - (free.memory - holding.memory) / capacity.memory);
-  for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - ((free.devices.get(k) ?? 0) - (holding.devices.get(k) ?? 0)) / n);
-  return Math.min(1, Math.max(0, u));
 }
 
 function fits(fw: FreeWorker, d: Demand): boolean {

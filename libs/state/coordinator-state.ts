@@ -28,7 +28,7 @@ import type {
 import type { StateSnapshot } from '../gen/dtf/state/v1/snapshot_pb';
 import { IndexedHeap } from '../scheduling/indexed-heap';
 import { ReadyIndex, type QueueEntry } from '../scheduling/ready-index';
-import { addResources, allocate, capacityOf, demandOf, emptyResources, subtract, type Resources } from '../scheduling/resources';
+import { addResources, allocate, capacityOf, demandOf, emptyResources, NO_RESOURCES, subtract, type Resources } from '../scheduling/resources';
 import { admissionRefusal, defaultBounds, type QueueBounds } from './admission';
 import { breakerAllows, breakerFailed, breakerSucceeded, clearBreaker, defaultBreaker, newBreaker, type BreakerOptions } from './circuit-breaker';
 import { compactSpec } from './compact-spec';
@@ -268,7 +268,7 @@ export class CoordinatorState {
 
   /** What a worker has free now: its capacity less what its running attempts hold. */
   freeOn(worker: Worker): Resources {
-    return subtract(capacityOf(worker), this.usedByWorker.get(worker.id) ?? NOTHING_USED);
+    return subtract(capacityOf(worker), this.usedByWorker.get(worker.id) ?? NO_RESOURCES);
   }
 
   /** The tenant's running and queued task counts. */
@@ -704,8 +704,6 @@ function newTask(id: string, jobId: string, spec: TaskSpec | undefined, timeMs: 
     result: undefined, createdAtMs: timeMs, finishedAtMs: 0n, notBeforeMs: 0n, predictedDurationMs, warnings: NONE, waitingOn,
   };
 }
-
-const NOTHING_USED = emptyResources();
 
 /** A task as it was submitted: its own fields copied, its (immutable) spec shared. */
 function submittedSnapshot(task: Task): Task {

@@ -26,7 +26,7 @@ export function planJob(tasks: PlanTask[]): JobPlan {
   const n = tasks.length;
   const dependents: number[][] = tasks.map(() => []);
   tasks.forEach((t, i) => t.deps.forEach((d) => dependents[d].push(i)));
-  const topo = topologicalOrder(tasks);
+  const topo = topologicalOrder(tasks, dependents);
   const tail = new Array<number>(n).fill(0);
   for (let k = topo.length - 1; k >= 0; k--) {
     const i = topo[k];
@@ -45,16 +45,12 @@ export function planJob(tasks: PlanTask[]): JobPlan {
 }
 
 /** Kahn's algorithm; tasks on a cycle (there should be none) are left out. */
-function topologicalOrder(tasks: PlanTask[]): number[] {
+function topologicalOrder(tasks: PlanTask[], dependents: number[][]): number[] {
   const indeg = tasks.map((t) => t.deps.length);
-  const dependents: number[][] = tasks.map(() => []);
-  tasks.forEach((t, i) => t.deps.forEach((d) => dependents[d].push(i)));
-  const out: number[] = [];
-  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
-  while (ready.length > 0) {
-    const i = ready.shift()!;
-    out.push(i);
-    for (const j of dependents[i]) if (--indeg[j] === 0) ready.push(j);
+  // The order grows as tasks become ready; reading it front to back is the queue.
+  const order = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
+  for (let head = 0; head < order.length; head++) {
+    for (const j of dependents[order[head]]) if (--indeg[j] === 0) order.push(j);
   }
-  return out;
+  return order;
 }

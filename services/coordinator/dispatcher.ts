@@ -153,7 +153,7 @@ export class Dispatcher {
     return {
       nowMs,
       agingMs: this.policy.agingMs,
-      refusal: (req, worker) => this.refusal(req, worker, requirementKey(req)),
+      refusal: (req, worker, cls) => this.refusal(req, worker, cls ?? requirementClass(req)),
       preference: preferenceScore,
       rankers: this.rankers,
       ranking: this.policy.ranking,
@@ -268,16 +268,4 @@ export class Dispatcher {
       this.state.requeue(p.entry);
     }
   }
-}
-
-function requirementKey(req: Requirements | undefined): string {
-  return requirementClassCache.get(req ?? NONE) ?? cacheClass(req);
-}
-
-const NONE = {} as Requirements;
-const requirementClassCache = new WeakMap<object, string>();
-function cacheClass(req: Requirements | undefined): string {
-  const key = requirementClass(req);
-  requirementClassCache.set(req ?? NONE, key);
-  return key;
 }
