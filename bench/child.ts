@@ -6,6 +6,16 @@ export const childReadyTimeoutMs = 60_000;
 /** How long a child gets to exit after SIGTERM before SIGKILL. */
 export const childStopGraceMs = 5_000;
 
+/**
+ * `DTF_BENCH_CPU_PROF=<dir>` profiles every bench child (`node --cpu-prof`),
+ * writing one .cpuprofile per process into <dir>: how a bottleneck in a load
+ * generator is told from one in what it measures.
+ */
+function profileArgs(): string[] {
+  const dir = process.env.DTF_BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** A message between the bench and one of its child processes. */
 export interface ChildMessage {
   type: string;
@@ -38,7 +48,7 @@ export class BenchChild {
   /** Starts `bench/<file>` with `args` and waits for its `ready` message. */
   static async start(file: string, args: string[], nodeArgs: string[] = []): Promise<{ child: BenchChild; ready: ChildMessage }> {
     const child = fork(path.join(__dirname, file), args, {
-      execArgv: ['--import', 'tsx', ...nodeArgs],
+      execArgv: ['--import', 'tsx', ...profileArgs(), ...nodeArgs],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const c = new BenchChild(file, child);

@@ -1,31 +1,31 @@
-import { createClient } from '@connectrpc/connect';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { ResultService } from '../libs/gen/dtf/result/v1/result_service_pb';
-import { SchedulerService } from '../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
-import { createGrpcTransport } from '../libs/rpc/grpc-transport';
 import { inProcessClient } from '../libs/rpc/in-process-client';
 import { Coordinator } from '../services/coordinator/coordinator';
 import { Collector } from '../services/results/collector';
 import { BenchChild } from './child';
-import { submitNoopJobs, waitAllStored } from './dtf-jobs';
+import { trialTimeoutMs, waitAllStored } from './dtf-jobs';
 
 /** The shape of one throughput trial; the BullMQ baseline uses the same. */
 export interface ThroughputLoad {
   tasks: number;
   workers: number;
   slotsPerWorker: number;
+  /** Tasks a DTF worker takes beyond its slots (`dtf worker --prefetch`); BullMQ has no such queue. */
+  prefetch: number;
   /** Tasks per SubmitJob (per addBulk for BullMQ). */
   batch: number;
 }
 
 /**
- * One end-to-end trial on a fresh coordinator and DuckDB file: submit
- * `tasks` no-op tasks, let the simulated workers in a child process "run"
- * them, and stop the clock when the last result is in DuckDB. Setup (start,
+ * One end-to-end trial on a fresh coordinator and DuckDB file: a submitter
+ * child process submits `tasks` no-op tasks, the simulated workers in
+ * another child "run" them, and the clock stops when the last result is in
+ * DuckDB. Setup (start,
  * workers connecting) is outside the timed part. Returns tasks per second.
  */
 export async function measureDtfThroughput(load: ThroughputLoad, onProgress: (done: number) => void): Promise<number> {
@@ -36,21 +36,22 @@ export async function measureDtfThroughput(load: ThroughputLoad, onProgress: (do
   // As in `dtf up`, the collector shares the coordinator's process, so it reads the feed in-process.
   const feed = inProcessClient(ResultService, coordinator.impls.results);
   const collector = await Collector.start({ coordinator: address, feed, databasePath: path.join(dir, 'results.duckdb'), logger });
-  const transport = createGrpcTransport(address);
   let sim: BenchChild | undefined;
+  let submitter: BenchChild | undefined;
   try {
-    sim = (await BenchChild.start('sim-workers.ts', [address, String(load.workers), String(load.slotsPerWorker)])).child;
-    const scheduler = createClient(SchedulerService, transport);
+    sim = (await BenchChild.start('sim-workers.ts', [address, String(load.workers), String(load.slotsPerWorker), String(load.prefetch)])).child;
+    submitter = (await BenchChild.start('submitter.ts', [address])).child;
     const t0 = performance.now();
-    const jobIds = await submitNoopJobs(scheduler, load.tasks, load.batch);
+    submitter.send({ type: 'bulk', total: load.tasks, batch: load.batch });
+    const { jobIds } = await submitter.next('done', trialTimeoutMs) as unknown as { jobIds: string[] };
     await waitAllStored(coordinator, collector, jobIds, load.tasks, onProgress);
     const elapsedMs = performance.now() - t0;
     const stored = await collector.store.status();
     if (stored.attempts < BigInt(load.tasks)) throw new Error(`DuckDB holds ${stored.attempts} attempts after ${load.tasks} tasks finished`);
     return (load.tasks / elapsedMs) * 1000;
   } finally {
+    await submitter?.stop();
     await sim?.stop();
-    transport.close();
     await collector.stop();
     await coordinator.stop();
     fs.rmSync(dir, { recursive: true, force: true });

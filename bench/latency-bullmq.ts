@@ -6,7 +6,8 @@ import type { LatencyLoad, LatencyResult } from './latency-dtf';
 /**
  * The same open-loop load on BullMQ: jobs added at a steady rate, a Worker in
  * a child process with the same concurrency completes them. Latencies come
- * from BullMQ's own job timestamps (added, processed, finished; ms).
+ * from BullMQ's own job timestamps (added, processed, finished; ms). Jobs
+ * added during the warm-up are not recorded.
  */
 export async function measureBullmqLatency(redisPort: number, rep: number, load: LatencyLoad): Promise<LatencyResult> {
   const name = `bench-latency-${rep}`;
@@ -15,17 +16,18 @@ export async function measureBullmqLatency(redisPort: number, rep: number, load:
   let worker: BenchChild | undefined;
   try {
     await queue.waitUntilReady();
-    const total = Math.floor((load.ratePerSec * load.durationMs) / 1000);
+    const total = Math.floor((load.ratePerSec * (load.warmupMs + load.durationMs)) / 1000);
     worker = (await BenchChild.start('bullmq-worker.ts', [String(redisPort), name, String(load.workers), String(total)])).child;
     const adds: Promise<unknown>[] = [];
-    const sent = await steadyRate(load.ratePerSec, load.durationMs, (i) => adds.push(queue.add(`lat-${i}`, { argv: ['true'] })));
+    const recordFromMs = Date.now() + load.warmupMs;
+    const sent = await steadyRate(load.ratePerSec, load.warmupMs + load.durationMs, (i) => adds.push(queue.add(`lat-${i}`, { argv: ['true'] })));
     await Promise.all(adds);
     if (sent >= total) await worker.next('done', 60_000);
     const toStart = new LatencyHistogram();
     const toResult = new LatencyHistogram();
     const jobs = await queue.getJobs(['completed'], 0, -1);
     for (const j of jobs) {
-      if (j.processedOn === undefined || j.finishedOn === undefined) continue;
+      if (j.processedOn === undefined || j.finishedOn === undefined || j.timestamp < recordFromMs) continue;
       toStart.record(j.processedOn - j.timestamp);
       toResult.record(j.finishedOn - j.timestamp);
     }

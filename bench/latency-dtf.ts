@@ -1,17 +1,16 @@
-import { createClient } from '@connectrpc/connect';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
-import { SchedulerService } from '../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
-import { createGrpcTransport } from '../libs/rpc/grpc-transport';
 import { Coordinator } from '../services/coordinator/coordinator';
 import { BenchChild } from './child';
-import { LatencyHistogram, steadyRate, type LatencySummary } from './hdr';
+import { LatencyHistogram, type LatencySummary } from './hdr';
 
 /** The rate and length of one latency trial. */
 export interface LatencyLoad {
   ratePerSec: number;
+  /** At the start, the same load for this long, not recorded: a fresh process's first second is its JIT compiler's. */
+  warmupMs: number;
   durationMs: number;
   workers: number;
 }
@@ -24,18 +23,18 @@ export interface LatencyResult {
 const wallMs = () => performance.timeOrigin + performance.now();
 
 /**
- * Submits one-task jobs at a steady rate to a fresh coordinator whose
- * simulated workers (a child process) finish each at once. Submit-to-start
+ * Submits one-task jobs at a steady rate (from a submitter child process)
+ * to a fresh coordinator whose simulated workers (another child process)
+ * finish each at once. Jobs submitted during the warm-up are not recorded. Submit-to-start
  * ends when the worker receives the assignment (its clock, in ms);
  * submit-to-result ends when the coordinator applies the committed result.
  */
 export async function measureDtfLatency(load: LatencyLoad, onProgress: (done: number) => void): Promise<LatencyResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-lat-'));
   const c = await Coordinator.start({ dataDir: dir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
-  const transport = createGrpcTransport(`127.0.0.1:${c.port}`);
-  const submitted = new Map<string, number>();
-  const toStart = new LatencyHistogram();
-  const toResult = new LatencyHistogram();
+  const address = `127.0.0.1:${c.port}`;
+  /** Per job name: when its task started (worker's clock) and its result applied (ms). */
+  const seenAt = new Map<string, { startedMs: number; resultMs: number }>();
   let seen = c.state.events.last;
   const previous = c.state.events.onAppend;
   c.state.events.onAppend = () => {
@@ -44,33 +43,36 @@ export async function measureDtfLatency(load: LatencyLoad, onProgress: (done: nu
     for (const e of c.state.events.after(seen, Number.MAX_SAFE_INTEGER)) {
       seen = e.index;
       if (e.kind.case !== 'attemptFinished') continue;
-      const r = e.kind.value.result!;
       // By job name: a result can be applied before its submitter hears back.
-      const t0 = submitted.get(c.state.jobs.get(e.kind.value.jobId)?.job.name ?? '');
-      if (t0 === undefined) continue;
-      toStart.record(Number(r.startedAtMs) - t0);
-      toResult.record(now - t0);
+      const name = c.state.jobs.get(e.kind.value.jobId)?.job.name;
+      if (name !== undefined) seenAt.set(name, { startedMs: Number(e.kind.value.result!.startedAtMs), resultMs: now });
     }
   };
   let sim: BenchChild | undefined;
+  let submitter: BenchChild | undefined;
   try {
-    sim = (await BenchChild.start('sim-workers.ts', [`127.0.0.1:${c.port}`, String(load.workers), '1'])).child;
-    const scheduler = createClient(SchedulerService, transport);
-    const inflight: Promise<unknown>[] = [];
-    const sent = await steadyRate(load.ratePerSec, load.durationMs, (i) => {
-      submitted.set(`lat-${i}`, wallMs());
-      inflight.push(scheduler.submitJob({ name: `lat-${i}`, tasks: [{ argv: ['true'] }] }));
-    });
-    await Promise.all(inflight);
+    sim = (await BenchChild.start('sim-workers.ts', [address, String(load.workers), '1'])).child;
+    submitter = (await BenchChild.start('submitter.ts', [address])).child;
+    submitter.send({ type: 'steady', ratePerSec: load.ratePerSec, durationMs: load.warmupMs + load.durationMs });
+    const { sent, submittedAtMs } = await submitter.next('done', load.warmupMs + load.durationMs + 120_000) as unknown as { sent: number; submittedAtMs: number[] };
     const deadline = Date.now() + 60_000;
-    while (toResult.summary().count < sent && Date.now() < deadline) {
-      onProgress(toResult.summary().count);
+    while (seenAt.size < sent && Date.now() < deadline) {
+      onProgress(seenAt.size);
       await c.changes.next(undefined, 500);
+    }
+    const toStart = new LatencyHistogram();
+    const toResult = new LatencyHistogram();
+    const recordFromMs = submittedAtMs[0] + load.warmupMs;
+    for (let i = 0; i < sent; i++) {
+      const at = seenAt.get(`lat-${i}`);
+      if (!at || submittedAtMs[i] < recordFromMs) continue;
+      toStart.record(at.startedMs - submittedAtMs[i]);
+      toResult.record(at.resultMs - submittedAtMs[i]);
     }
     return { toStart: toStart.summary(), toResult: toResult.summary() };
   } finally {
+    await submitter?.stop();
     await sim?.stop();
-    transport.close();
     await c.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,12 @@
  * handling of the same messages, and on a 2-core machine that CPU is taken
  * from what is measured.
  *
- * Usage (from the bench): sim-workers.ts <coordinator host:port> <workers> <slots>
+ * A worker with `prefetch` takes that many tasks beyond its slots, as
+ * `dtf worker --prefetch` does: it offers slots + prefetch credits, runs
+ * `slots` at a time and queues the rest. Its tasks take no time, so a queued
+ * one "runs" the moment the one before it ends, in the same tick.
+ *
+ * Usage (from the bench): sim-workers.ts <coordinator host:port> <workers> <slots> [prefetch]
  */
 import * as grpc from '@grpc/grpc-js';
 import { AttemptOutcome, type AttemptResult } from '../libs/gen/dtf/common/v1/common_pb';
@@ -28,14 +33,14 @@ class SimWorker {
   private flushScheduled = false;
   completed = 0;
 
-  constructor(readonly id: string, private readonly slots: number) {}
+  constructor(readonly id: string, private readonly credits: number) {}
 
   /** Opens the stream and says hello; `onWelcome` runs when the coordinator answers. */
   start(client: grpc.Client, onWelcome: () => void): Promise<void> {
     const call = client.makeBidiStreamRequest(connect.path, connect.requestSerialize, connect.responseDeserialize) as grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
     this.call = call;
     call.write(create(ConnectRequestSchema, {
-      msg: { case: 'hello', value: { workerId: this.id, name: this.id, slots: this.slots, freeSlots: this.slots, version: 'bench' } },
+      msg: { case: 'hello', value: { workerId: this.id, name: this.id, slots: this.credits, freeSlots: this.credits, version: 'bench' } },
     }));
     call.on('data', (m: ConnectResponse) => {
       if (m.msg.case === 'welcome') onWelcome();
@@ -78,15 +83,16 @@ class SimWorker {
 }
 
 async function main(): Promise<void> {
-  const [address, workersArg, slotsArg] = process.argv.slice(2);
+  const [address, workersArg, slotsArg, prefetchArg = '0'] = process.argv.slice(2);
   const workers = Number(workersArg);
   const slots = Number(slotsArg);
-  if (!address || !(workers > 0) || !(slots > 0)) throw new Error('usage: sim-workers.ts <host:port> <workers> <slots>');
+  const prefetch = Number(prefetchArg);
+  if (!address || !(workers > 0) || !(slots > 0) || !(prefetch >= 0)) throw new Error('usage: sim-workers.ts <host:port> <workers> <slots> [prefetch]');
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': grpcMessageBytesMax,
     'grpc.max_send_message_length': grpcMessageBytesMax,
   });
-  const sims = Array.from({ length: workers }, (_, i) => new SimWorker(`sim-${i + 1}`, slots));
+  const sims = Array.from({ length: workers }, (_, i) => new SimWorker(`sim-${i + 1}`, slots + prefetch));
   let welcomed = 0;
   const streams = sims.map((sim) => sim.start(client, () => {
     if (++welcomed === workers) tellParent({ type: 'ready', workers });

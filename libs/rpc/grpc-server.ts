@@ -1,10 +1,10 @@
 import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
-import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { setMaxListeners } from 'node:events';
 import { grpcMessageBytesMax, grpcSendBytesMax, grpcServiceDefinition } from './grpc-method';
 import { AsyncQueue } from './async-queue';
+import { CallContext } from './call-context';
 import { ReflectionIndex, v1, v1alpha } from './reflection';
 
 /**
@@ -19,15 +19,17 @@ export class GrpcServer {
     'grpc.keepalive_permit_without_calls': 1,
   });
   readonly health = new HealthImplementation({ '': 'SERVING' });
-  private readonly shutdown = new AbortController();
+  private readonly live = new LiveCalls();
   private readonly names: string[] = [];
   private readonly reflection = new ReflectionIndex();
 
   constructor() {
-    // Every call's context listens on the one shutdown signal; thousands of
-    // worker streams are normal, so lift Node's leak warning for it.
-    setMaxListeners(0, this.shutdown.signal);
     this.health.addToServer(this.server);
+  }
+
+  /** Calls in progress (streams included). */
+  get callsInProgress(): number {
+    return this.live.size;
   }
 
   /** Serves `impl` for `service`; every method of the service must be implemented. */
@@ -36,7 +38,7 @@ export class GrpcServer {
     for (const method of service.methods) {
       const fn = (impl as Record<string, unknown>)[method.localName];
       if (typeof fn !== 'function') throw new Error(`${service.typeName}.${method.name} is not implemented`);
-      handlers[method.localName] = adaptHandler(method, fn.bind(impl), this.shutdown.signal);
+      handlers[method.localName] = adaptHandler(method, fn.bind(impl), this.live);
     }
     this.server.addService(grpcServiceDefinition(service), handlers);
     this.health.setStatus(service.typeName, 'SERVING');
@@ -59,7 +61,7 @@ export class GrpcServer {
   /** Stops taking calls, ends streams, and waits up to `graceMs` for calls to finish. */
   async stop(graceMs = 2000): Promise<void> {
     for (const n of this.names) this.health.setStatus(n, 'NOT_SERVING');
-    this.shutdown.abort();
+    this.live.abortAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -75,51 +77,88 @@ export class GrpcServer {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-function contextFor(method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, shutdown: AbortSignal): HandlerContext {
-  const abort = new AbortController();
-  (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => abort.abort(new ConnectError('cancelled by the client', Code.Canceled)));
-  const header: [string, string][] = [];
-  for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === 'string') header.push([k, v]);
-  return createHandlerContext({
-    service: method.parent,
-    method,
-    protocolName: 'grpc',
-    requestMethod: 'POST',
-    url: `grpc://${call.getPeer()}/${method.parent.typeName}/${method.name}`,
-    requestSignal: abort.signal,
-    shutdownSignal: shutdown,
-    requestHeader: header,
-  });
+/**
+ * The server's calls in progress, so shutting down can abort their handlers'
+ * signals: a set, where a listener per call on one shared signal cost a scan
+ * of all of them on every call.
+ */
+class LiveCalls {
+  private readonly calls = new Set<CallContext>();
+  private stopping: ConnectError | undefined;
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** A context for `call`, aborted when the client cancels it or the server stops. */
+  open(method: DescMethod, call: AnyServerCall): CallContext {
+    const ctx = new CallContext(method, call);
+    if (this.stopping) {
+      ctx.abort(this.stopping);
+      return ctx;
+    }
+    this.calls.add(ctx);
+    (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => ctx.abort(new ConnectError('cancelled by the client', Code.Canceled)));
+    return ctx;
+  }
+
+  close(ctx: CallContext): void {
+    this.calls.delete(ctx);
+  }
+
+  abortAll(): void {
+    this.stopping = new ConnectError('the server is shutting down', Code.Unavailable);
+    for (const ctx of this.calls) ctx.abort(this.stopping);
+    this.calls.clear();
+  }
 }
 
-function adaptHandler(method: DescMethod, fn: AnyFn, shutdown: AbortSignal): grpc.UntypedHandleCall {
+type AnyServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>;
+
+function adaptHandler(method: DescMethod, fn: AnyFn, live: LiveCalls): grpc.UntypedHandleCall {
   switch (method.methodKind) {
     case 'unary':
       return (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const ctx = live.open(method, call);
         Promise.resolve()
-          .then(() => fn(call.request, contextFor(method, call, shutdown)))
+          .then(() => fn(call.request, ctx))
           .then(
-            (res) => cb(null, create(method.output, res as never)),
-            (err) => cb(toServiceError(err)),
+            (res) => {
+              live.close(ctx);
+              cb(null, create(method.output, res as never));
+            },
+            (err) => {
+              live.close(ctx);
+              cb(toServiceError(err));
+            },
           );
       };
     case 'server_streaming':
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        const out = fn(call.request, contextFor(method, call, shutdown)) as AsyncIterable<unknown>;
-        void pump(out, call, method);
+        const ctx = live.open(method, call);
+        const out = fn(call.request, ctx) as AsyncIterable<unknown>;
+        void pump(out, call, method).finally(() => live.close(ctx));
       };
     case 'bidi_streaming':
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        const out = fn(readAll(call), contextFor(method, call, shutdown)) as AsyncIterable<unknown>;
-        void pump(out, call, method);
+        const ctx = live.open(method, call);
+        const out = fn(readAll(call), ctx) as AsyncIterable<unknown>;
+        void pump(out, call, method).finally(() => live.close(ctx));
       };
     case 'client_streaming':
       return (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const ctx = live.open(method, call);
         Promise.resolve()
-          .then(() => fn(readAll(call), contextFor(method, call, shutdown)))
+          .then(() => fn(readAll(call), ctx))
           .then(
-            (res) => cb(null, create(method.output, res as never)),
-            (err) => cb(toServiceError(err)),
+            (res) => {
+              live.close(ctx);
+              cb(null, create(method.output, res as never));
+            },
+            (err) => {
+              live.close(ctx);
+              cb(toServiceError(err));
+            },
           );
       };
   }
