@@ -98,7 +98,10 @@ class LiveCalls {
       return ctx;
     }
     this.calls.add(ctx);
-    (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => ctx.abort(new ConnectError('cancelled by the client', Code.Canceled)));
+    // grpc-js also says 'cancelled' as a finished call's stream closes: only a live call is cancelled.
+    (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => {
+      if (this.calls.delete(ctx)) ctx.abort(new ConnectError('cancelled by the client', Code.Canceled));
+    });
     return ctx;
   }
 
