@@ -1,5 +1,6 @@
 import type { Requirements, Worker } from '../gen/dtf/common/v1/common_pb';
 import type { Ranker, Refusal } from './plugin';
+import { IndexedHeap } from './indexed-heap';
 import { compareKeys, type Head, type OrderContext, type QueueEntry, type ReadyIndex } from './ready-index';
 import { addResources, allocate, demandOf, fitsDemand, NO_RESOURCES, utilisationAfter, type Demand, type Resources } from './resources';
 
@@ -71,7 +72,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     agingMs: ctx.agingMs,
     tenantShare: (t) => (ctx.tenantRunning(t) + (extra.get(t) ?? 0)) / Math.max(1e-9, ctx.tenantWeight(t)),
   };
-  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean }
+  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean; plain?: IndexedHeap<PlainEntry> }
   const classes: ClassView[] = [];
   const classesOf = new Map<FreeWorker, ClassView[]>();
   for (const cq of index.classes.values()) {
@@ -86,6 +87,8 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
       list.push(view);
     }
   }
+  /** Per worker, its entries in the plain classes' worker heaps. */
+  const plainEntries = new Map<FreeWorker, PlainEntry[]>();
   const placements: RoundPlacement[] = [];
   while (placements.length < ctx.maxPlacements) {
     let best: { view: ClassView; head: Head } | undefined;
@@ -110,6 +113,13 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     index.take(head.entry.task.id);
     fw.slots--;
     addResources(fw.free, holding, -1);
+    for (const e of plainEntries.get(fw) ?? []) {
+      if (fw.slots <= 0) e.heap.remove(e);
+      else {
+        e.score = plainScore(fw, ctx);
+        e.heap.update(e);
+      }
+    }
     extra.set(head.entry.tenant, (extra.get(head.entry.tenant) ?? 0) + 1);
     placements.push({ entry: head.entry, workerId: fw.worker.id, holding });
     for (const v of classesOf.get(fw) ?? []) {
@@ -120,7 +130,10 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
 
   function bestWorker(entry: QueueEntry, view: ClassView, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
     const req = entry.task.spec?.requirements;
-    if (c.rankers.length === 0 && isNothing(view.demand) && !(req && req.preferences.length > 0)) return bestPlain(view, c);
+    if (c.rankers.length === 0 && isNothing(view.demand) && !(req && req.preferences.length > 0)) {
+      const top = plainHeap(view, c).peek();
+      return top && { fw: top.fw, holding: allocate(view.demand, top.fw.free)! };
+    }
     let best: { fw: FreeWorker; holding: Resources; score: number } | undefined;
     for (const fw of view.able) {
       if (fw.slots <= 0 || !fitsDemand(view.demand, fw.free)) continue;
@@ -131,6 +144,35 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     }
     return best && { fw: best.fw, holding: best.holding };
   }
+
+  /**
+   * The class's able workers with slots left, best first by {@link plainScore}
+   * (ties to the lower id), built on the class's first plain placement and
+   * kept in order as placements change workers: a choice costs O(log W), not
+   * a scan of every free worker per task.
+   */
+  function plainHeap(view: ClassView, c: RoundContext): IndexedHeap<PlainEntry> {
+    if (view.plain) return view.plain;
+    const heap = new IndexedHeap<PlainEntry>((a, b) => a.score > b.score || (a.score === b.score && a.fw.worker.id < b.fw.worker.id), 'pos');
+    for (const fw of view.able) {
+      if (fw.slots <= 0) continue;
+      const e: PlainEntry = { fw, score: plainScore(fw, c), pos: -1, heap };
+      heap.push(e);
+      let list = plainEntries.get(fw);
+      if (!list) plainEntries.set(fw, (list = []));
+      list.push(e);
+    }
+    view.plain = heap;
+    return heap;
+  }
+}
+
+/** A worker in one plain class's heap of workers. */
+interface PlainEntry {
+  fw: FreeWorker;
+  score: number;
+  pos: number;
+  heap: IndexedHeap<PlainEntry>;
 }
 
 /** A demand of nothing but a slot. */
@@ -140,24 +182,13 @@ function isNothing(d: Demand): boolean {
 
 /**
  * {@link rank} for the common case — a task that asks only for a slot, with
- * no preferences and no plug-in rankers — without allocating per worker:
- * the same scores (soft 0, utilisation unchanged by taking nothing), so the
- * same choice.
+ * no preferences and no plug-in rankers — without allocating: the same score
+ * (soft 0, utilisation unchanged by taking nothing), so the same choice.
  */
-function bestPlain(view: { able: FreeWorker[]; demand: Demand }, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
-  let best: FreeWorker | undefined;
-  let bestScore = 0;
-  for (const fw of view.able) {
-    if (fw.slots <= 0) continue;
-    const mode = c.ranking.pools[fw.worker.labels.pool ?? ''] ?? c.ranking.default;
-    const sign = mode === 'binpack' ? 1 : -1;
-    const score = sign * utilisationAfter(fw.capacity, fw.free, NO_RESOURCES) * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
-    if (!best || score > bestScore || (score === bestScore && fw.worker.id < best.worker.id)) {
-      best = fw;
-      bestScore = score;
-    }
-  }
-  return best && { fw: best, holding: allocate(view.demand, best.free)! };
+function plainScore(fw: FreeWorker, c: RoundContext): number {
+  const mode = c.ranking.pools[fw.worker.labels.pool ?? ''] ?? c.ranking.default;
+  const sign = mode === 'binpack' ? 1 : -1;
+  return sign * utilisationAfter(fw.capacity, fw.free, NO_RESOURCES) * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
 }
 
 function fits(fw: FreeWorker, d: Demand): boolean {
