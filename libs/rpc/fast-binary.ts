@@ -28,12 +28,27 @@ const UINT32 = ScalarType.UINT32;
 const SINT32 = ScalarType.SINT32;
 const SINT64 = ScalarType.SINT64;
 
+/** Hand-written encoders for a few hot message types, by type (see {@link registerEncoder}). */
+const encoders = new Map<DescMessage, (message: never) => Uint8Array>();
+
+/**
+ * Makes `fastToBinary` (and so every gRPC port) encode messages of `schema`
+ * with `encode`, which must produce exactly the bytes `toBinary` would. For a
+ * message type so hot that even the plan-driven encoder shows in profiles
+ * (the result feed, services/results/feed-encode.ts).
+ */
+export function registerEncoder<Desc extends DescMessage>(schema: Desc, encode: (message: MessageShape<Desc>) => Uint8Array): void {
+  encoders.set(schema, encode as (message: never) => Uint8Array);
+}
+
 /**
  * Encodes `message` exactly as `toBinary(schema, message)` would. Message
  * types this encoder does not cover (groups, maps with non-string keys,
  * well-known types with special representations) go to `toBinary`.
  */
 export function fastToBinary<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array {
+  const custom = encoders.get(schema);
+  if (custom) return custom(message as never);
   const plan = planOf(schema);
   if (!plan) return toBinary(schema, message);
   const sizes: number[] = [];

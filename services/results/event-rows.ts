@@ -1,5 +1,4 @@
 import { toJsonString } from '@bufbuild/protobuf';
-import { timestampValue, type DuckDBTimestampValue } from '@duckdb/node-api';
 import {
   AttemptOutcomeSchema, JobStateSchema, RequirementsSchema, TaskState, TaskStateSchema, TestCaseStatusSchema,
   type Job, type Task,
@@ -7,7 +6,7 @@ import {
 import type {
   AttemptFinished, AttemptStarted, Event, JobFinished, TaskFinished,
 } from '../../libs/gen/dtf/result/v1/result_service_pb';
-import { ColumnBatch } from './column-batch';
+import { ColumnBatch, type ColumnValue } from './column-batch';
 import { enumNames } from './enum-names';
 import {
   attemptsTable, jobUpdatesStage, jobsTable, metricsStage, taskUpdatesStage, tasksTable, testCasesTable,
@@ -19,13 +18,29 @@ const outcomes = enumNames(AttemptOutcomeSchema);
 const testStatuses = enumNames(TestCaseStatusSchema);
 
 /** A task's changes within one batch, merged in event order (later events win). */
-interface TaskUpdate { state: string | null; attempts: number | null; finishedAt: DuckDBTimestampValue | null }
+interface TaskUpdate { state: string | null; attempts: number | null; finishedAt: number | null }
 /** A job's changes within one batch, merged in event order. */
-interface JobUpdate { state: string | null; started: boolean; finishedAt: DuckDBTimestampValue | null; job: Job | null }
+interface JobUpdate { state: string | null; started: boolean; finishedAt: number | null; job: Job | null }
+
+/** Positions of the columns that later events change, in {@link tasksTable} and {@link jobsTable}. */
+const taskCol = { state: 3, finishedAt: 8, attempts: 9 } as const;
+const jobCol = { state: 3, finishedAt: 5, total: 6, succeeded: 7, failed: 8, cancelled: 9, errored: 10 } as const;
+
+const runningName = taskStates.name(TaskState.RUNNING);
 
 /**
  * Everything one batch of events writes: rows to append and, per task and
- * per job, the merged state change that one set-based UPDATE applies.
+ * per job stored by an earlier batch, the merged state change that one
+ * set-based UPDATE applies.
+ *
+ * A task or job submitted in this same batch is not updated afterwards: its
+ * later events change its pending row in memory, so it is appended once, in
+ * its final state for the batch. Under load most tasks start and finish
+ * within the batch that submits them, and an UPDATE of a row appended in the
+ * same transaction cost DuckDB more than the append itself. Both paths apply
+ * the same rules in the same order, so the rows come out the same however the
+ * events are split into batches (result-store.test.ts checks this).
+ *
  * Building it is pure, so a malformed event fails before any write.
  */
 export class EventRows {
@@ -36,6 +51,9 @@ export class EventRows {
   readonly metrics = new ColumnBatch(metricsStage);
   readonly taskUpdates = new Map<string, TaskUpdate>();
   readonly jobUpdates = new Map<string, JobUpdate>();
+  /** Rows of `tasks` and `jobs` appended by this batch, by id. */
+  private readonly newTasks = new Map<string, number>();
+  private readonly newJobs = new Map<string, number>();
 
   /** Adds one event's rows and changes. */
   add(event: Event): void {
@@ -82,38 +100,41 @@ export class EventRows {
 
   private addJob(job: Job, index: bigint): void {
     const c = job.counts;
-    this.jobs.add([
+    this.newJobs.set(job.id, this.jobs.add([
       job.id, job.name, job.idempotencyKey, jobStates.name(job.state), millisToTimestamp(job.submittedAtMs),
       millisToTimestamp(job.finishedAtMs), c?.total ?? 0, c?.succeeded ?? 0, c?.failed ?? 0,
       c?.cancelled ?? 0, c?.errored ?? 0, JSON.stringify(job.labels), index,
-    ]);
+    ]));
   }
 
   private addTask(task: Task): void {
     const spec = task.spec;
     const requirements = spec?.requirements ? toJsonString(RequirementsSchema, spec.requirements) : '{}';
-    this.tasks.add([
+    this.newTasks.set(task.id, this.tasks.add([
       task.id, task.jobId, spec?.name ?? '', taskStates.name(task.state), spec?.priority ?? 0,
       requirements, JSON.stringify(spec?.tags ?? {}), millisToTimestamp(task.createdAtMs),
       millisToTimestamp(task.finishedAtMs), task.attempt, spec?.shell ?? '',
-      JSON.stringify(spec?.argv ?? []), spec?.workingDir ?? '', BigInt(spec?.timeoutMs ?? 0), spec?.retries ?? 0,
-    ]);
+      JSON.stringify(spec?.argv ?? []), spec?.workingDir ?? '', spec?.timeoutMs ?? 0, spec?.retries ?? 0,
+    ]));
   }
 
   private addAttemptStarted(started: AttemptStarted): void {
     const key = started.key;
     if (!key) return;
-    const u = this.taskUpdate(key.taskId);
-    u.state = taskStates.name(TaskState.RUNNING);
-    u.attempts = Math.max(u.attempts ?? 0, key.attempt);
-    this.jobUpdate(started.jobId).started = true;
+    this.changeTask(key.taskId, runningName, key.attempt, null);
+    const row = this.newJobs.get(started.jobId);
+    if (row === undefined) {
+      this.jobUpdate(started.jobId).started = true;
+    } else if (this.jobs.columns[jobCol.state][row] === 'pending') {
+      this.jobs.columns[jobCol.state][row] = 'running';
+    }
   }
 
   private addAttemptFinished(finished: AttemptFinished): void {
     const r = finished.result;
     if (!r?.key) throw new Error(`attempt_finished for job ${finished.jobId} has no result key`);
     const { taskId, attempt } = r.key;
-    const duration = r.finishedAtMs > 0n && r.startedAtMs > 0n ? r.finishedAtMs - r.startedAtMs : null;
+    const duration = r.finishedAtMs > 0n && r.startedAtMs > 0n ? Number(r.finishedAtMs - r.startedAtMs) : null;
     this.attempts.add([
       taskId, finished.jobId, attempt, r.workerId, outcomes.name(r.outcome), r.exitCode, r.signal,
       millisToTimestamp(r.startedAtMs), millisToTimestamp(r.finishedAtMs), duration,
@@ -129,19 +150,55 @@ export class EventRows {
   }
 
   private addTaskFinished(finished: TaskFinished, timeMs: bigint): void {
-    const u = this.taskUpdate(finished.taskId);
-    u.state = taskStates.name(finished.state);
-    u.attempts = Math.max(u.attempts ?? 0, finished.attempts);
-    u.finishedAt = millisToTimestamp(timeMs);
+    this.changeTask(finished.taskId, taskStates.name(finished.state), finished.attempts, millisToTimestamp(timeMs));
   }
 
+  /**
+   * The rules of `updateTasksSql`, applied to a row of this batch in place
+   * or merged into the task's pending update: the state and a set finish
+   * time replace the old ones, the attempt count only grows.
+   */
+  private changeTask(taskId: string, state: string, attempts: number, finishedAt: number | null): void {
+    const row = this.newTasks.get(taskId);
+    if (row === undefined) {
+      const u = this.taskUpdate(taskId);
+      u.state = state;
+      u.attempts = Math.max(u.attempts ?? 0, attempts);
+      if (finishedAt !== null) u.finishedAt = finishedAt;
+      return;
+    }
+    const cols = this.tasks.columns;
+    cols[taskCol.state][row] = state;
+    cols[taskCol.attempts][row] = Math.max(cols[taskCol.attempts][row] as number, attempts);
+    if (finishedAt !== null) cols[taskCol.finishedAt][row] = finishedAt;
+  }
+
+  /** The rules of `updateJobsSql`, likewise: state, a set finish time and the final counts. */
   private addJobFinished(finished: JobFinished): void {
     const job = finished.job;
     if (!job) return;
-    const u = this.jobUpdate(job.id);
-    u.state = jobStates.name(job.state);
-    u.finishedAt = millisToTimestamp(job.finishedAtMs);
-    u.job = job;
+    const state = jobStates.name(job.state);
+    const finishedAt = millisToTimestamp(job.finishedAtMs);
+    const row = this.newJobs.get(job.id);
+    if (row === undefined) {
+      const u = this.jobUpdate(job.id);
+      u.state = state;
+      if (finishedAt !== null) u.finishedAt = finishedAt;
+      if (job.counts) u.job = job;
+      return;
+    }
+    const cols = this.jobs.columns;
+    const set = (col: number, value: ColumnValue) => { cols[col][row] = value; };
+    set(jobCol.state, state);
+    if (finishedAt !== null) set(jobCol.finishedAt, finishedAt);
+    const c = job.counts;
+    if (c) {
+      set(jobCol.total, c.total);
+      set(jobCol.succeeded, c.succeeded);
+      set(jobCol.failed, c.failed);
+      set(jobCol.cancelled, c.cancelled);
+      set(jobCol.errored, c.errored);
+    }
   }
 
   private taskUpdate(taskId: string): TaskUpdate {
@@ -157,7 +214,7 @@ export class EventRows {
   }
 }
 
-/** Proto times are epoch milliseconds with 0 meaning "not set"; DuckDB gets NULL for those. */
-export function millisToTimestamp(ms: bigint): DuckDBTimestampValue | null {
-  return ms === 0n ? null : timestampValue(ms * 1000n);
+/** Proto times are epoch milliseconds with 0 meaning "not set"; DuckDB gets NULL for those, else microseconds. */
+export function millisToTimestamp(ms: bigint): number | null {
+  return ms === 0n ? null : Number(ms) * 1000;
 }

@@ -73,6 +73,40 @@ describe('ResultStore', () => {
     await store.close();
   });
 
+  it('stores the same rows whether a job\'s life comes in one batch or split across many', async () => {
+    // Two jobs, one with a retry and a failure, so that merging in memory has
+    // states, attempt counts, finish times and job counts to get right.
+    const events = [
+      ...fullJob('j1'),
+      ...[
+        jobSubmitted(12n, 'j2', 2),
+        attemptStarted(13n, 'j2', 'j2-t0', 1),
+        attemptFinished(14n, 'j2', 'j2-t0', { attempt: 1, outcome: AttemptOutcome.WORKER_LOST }),
+        attemptStarted(15n, 'j2', 'j2-t0', 2),
+        attemptFinished(16n, 'j2', 'j2-t0', { attempt: 2, outcome: AttemptOutcome.FAILED }),
+        taskFinished(17n, 'j2', 'j2-t0', TaskState.FAILED, 2),
+        attemptStarted(18n, 'j2', 'j2-t1', 1),
+      ],
+    ];
+    const tables = ['jobs', 'tasks', 'attempts', 'test_cases', 'metrics'];
+    const dump = async (store: ResultStore) => {
+      const out: Record<string, unknown> = {};
+      for (const t of tables) out[t] = await store.query(`SELECT * FROM ${t} ORDER BY ALL`);
+      return out;
+    };
+    const whole = await ResultStore.open(join(dir, 'whole.duckdb'));
+    await whole.applyEvents(events);
+    const expected = await dump(whole);
+    await whole.close();
+    for (const size of [1, 2, 3, 5]) {
+      const split = await ResultStore.open(join(dir, `split-${size}.duckdb`));
+      for (let i = 0; i < events.length; i += size) await split.applyEvents(events.slice(i, i + size));
+      expect(await dump(split)).toEqual(expected);
+      await split.close();
+    }
+    expect((expected.jobs as { state: string }[]).map((j) => j.state)).toEqual(['succeeded', 'running']);
+  });
+
   it('drops duplicates inside one batch', async () => {
     const store = await ResultStore.open(join(dir, 'results.duckdb'));
     const events = fullJob('j1');
