@@ -3,7 +3,7 @@ import { AttemptOutcome } from '../gen/dtf/common/v1/common_pb';
 import { ConfStateSchema } from '../gen/dtf/raft/v1/raft_pb';
 import { EventSchema } from '../gen/dtf/result/v1/result_service_pb';
 import { CommandSchema } from '../gen/dtf/state/v1/command_pb';
-import { ConnectRequestSchema, ConnectResponseSchema, HelloSchema } from '../gen/dtf/worker/v1/worker_service_pb';
+import { ConnectRequestSchema, ConnectResponseSchema, HelloSchema, ProgressSchema } from '../gen/dtf/worker/v1/worker_service_pb';
 import { attemptFinished, jobSubmitted } from '../../services/results/event-fixtures';
 import { command, setWorkerFlags, submitJob } from '../state/test-commands';
 import { firstDifference } from './codec/same-message';
@@ -78,5 +78,6 @@ describe('fastFromBinary', () => {
     bothThrow(HelloSchema, [0xfc, 0x01]); // end group with no start
     bothThrow(HelloSchema, [0x0a, 0x02, 0xc3, 0x28]); // invalid UTF-8 in a proto3 string
     bothThrow(HelloSchema, [0x1a, 0x05, 0x0a, 0x10]); // nested message cut short
+    bothThrow(ProgressSchema, [0x11, 0x00, 0x00]); // double cut short
   });
 });

@@ -17,6 +17,9 @@ const asciiLoopBytesMax = 20;
 /** Strings up to this many bytes are checked for ASCII and sliced natively; longer ones go to TextDecoder. */
 const asciiSliceBytesMax = 128;
 
+/** What BinaryReader's DataView throws for a fixed-width read past the end. */
+const pastDataView = 'Offset is outside the bounds of the DataView';
+
 /** Scratch space for floating-point reads (little-endian hosts only; see `hostIsLittleEndian`). */
 const f64 = new Float64Array(1);
 const f32 = new Float32Array(f64.buffer, 0, 1);
@@ -167,8 +170,7 @@ export class WireReader {
 
   sfixed32(): number {
     const p = this.pos;
-    // DataView.getInt32 in BinaryReader throws RangeError past the end; so does this.
-    if (p + 4 > this.len) throw new RangeError('premature EOF');
+    if (p + 4 > this.len) throw new RangeError(pastDataView);
     this.pos = p + 4;
     const b = this.buf;
     return b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
@@ -196,7 +198,7 @@ export class WireReader {
 
   private copy(n: number): void {
     const p = this.pos;
-    if (p + n > this.len) throw new RangeError('premature EOF');
+    if (p + n > this.len) throw new RangeError(pastDataView);
     this.pos = p + n;
     for (let i = 0; i < n; i++) f64Bytes[i] = this.buf[p + i];
   }
