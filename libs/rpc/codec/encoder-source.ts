@@ -122,9 +122,21 @@ function notZero(t: ScalarType): string {
     case ScalarType.FLOAT:
       // Only +0 is zero: -0 is written.
       return '(v !== 0 || 1 / v < 0)';
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.SINT64:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      // Strict for bigints, which compare loosely with numbers only through a slow path.
+      return "(typeof v === 'bigint' ? v !== 0n : v != 0)";
     default:
       return 'v != 0';
   }
+}
+
+/** Singular int64 and uint64 values go through `safeUint` once, in the size pass. */
+function viaSafeUint(t: ScalarType): boolean {
+  return t === ScalarType.INT64 || t === ScalarType.UINT64;
 }
 
 function sizeField(f: DescField, index: Index): string {
@@ -134,6 +146,7 @@ function sizeField(f: DescField, index: Index): string {
     case 'scalar':
     case 'enum': {
       const t = scalarOf(f);
+      if (viaSafeUint(t)) return guarded(f, `b = safeUint(v); sizes[sp++] = b; n += ${int(tagBytes(f.number, wireVarint).length)} + (b >= 0 ? safeUintBytes(b) : ${scalarSize(t, 'v')});`);
       return guarded(f, `n += ${int(tagBytes(f.number, wireOf(t)).length)} + ${scalarSize(t, 'v')};`);
     }
     case 'message':
@@ -166,6 +179,7 @@ function writeField(f: DescField, index: Index): string {
     case 'scalar':
     case 'enum': {
       const t = scalarOf(f);
+      if (viaSafeUint(t)) return guarded(f, `${writeTag(f.number, wireVarint)} b = sizes[wp++]; if (b >= 0) pos = writeSafeUint(buf, pos, b); else ${scalarWrite(t, 'v')}`);
       return guarded(f, `${writeTag(f.number, wireOf(t))} ${scalarWrite(t, 'v')}`);
     }
     case 'message':

@@ -52,6 +52,38 @@ export function varint64Bytes(v: bigint): number {
   return bytes;
 }
 
+/**
+ * A 64-bit field's value as a number when it is a bigint in [0, 2^53), the
+ * usual case (times, indexes, byte counts), else -1: the size pass converts
+ * once and records the result for the write pass.
+ */
+export function safeUint(v: unknown): number {
+  if (typeof v === 'bigint') {
+    const n = Number(v);
+    if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) return n;
+  }
+  return -1;
+}
+
+/** Bytes of a non-negative safe integer as a varint. */
+export function safeUintBytes(n: number): number {
+  if (n < 0x100000000) return varint32Bytes(n);
+  return n < 0x800000000 ? 5 : 5 + varint32Bytes(Math.floor(n / 0x800000000));
+}
+
+/** Writes a non-negative safe integer as a varint, 32 bits at a time rather than by float division. */
+export function writeSafeUint(buf: Buffer, pos: number, n: number): number {
+  let lo = n >>> 0;
+  let hi = (n - lo) / 0x100000000;
+  while (hi > 0 || lo > 0x7f) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[pos] = lo;
+  return pos + 1;
+}
+
 /** A 64-bit value as unsigned two's complement; non-negative bigints (the usual case) as they are. */
 export function u64(v: unknown): bigint {
   return typeof v === 'bigint' && v >= 0n ? v : BigInt.asUintN(64, BigInt(v as bigint));
@@ -154,8 +186,15 @@ export function writeSfixed64(buf: Buffer, pos: number, v: unknown): number {
   return buf.writeBigInt64LE(BigInt.asIntN(64, BigInt(v as bigint)), pos);
 }
 
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export function writeDouble(buf: Buffer, pos: number, v: number): number {
-  return buf.writeDoubleLE(v, pos);
+  if (!littleEndian) return buf.writeDoubleLE(v, pos);
+  f64[0] = v;
+  for (let i = 0; i < 8; i++) buf[pos + i] = f64Bytes[i];
+  return pos + 8;
 }
 
 export function writeFloat(buf: Buffer, pos: number, v: number): number {
@@ -172,6 +211,9 @@ export const writeRuntime = {
   int32Bytes,
   stringBytes,
   varint64Bytes,
+  safeUint,
+  safeUintBytes,
+  writeSafeUint,
   u64,
   zigzag64,
   unknownBytes,
