@@ -1,7 +1,7 @@
-import { fromBinary } from '@bufbuild/protobuf';
 import { promises as fs } from 'node:fs';
 import { CommandSchema, type Command } from '../gen/dtf/state/v1/command_pb';
 import { fastToBinary } from '../rpc/fast-binary';
+import { fastFromBinary } from '../rpc/fast-from-binary';
 import type { ApplyResult } from '../state/coordinator-state';
 import { encodeRecord, recordBytesMax, scanRecords } from './record-file';
 import { LogError, type ReplicatedLog } from './replicated-log';
@@ -56,7 +56,7 @@ export class FileLog implements ReplicatedLog {
     const log = new FileLog(file, apply);
     for (const payload of scan.payloads) {
       log.lastIndex++;
-      apply(log.lastIndex, fromBinary(CommandSchema, payload));
+      apply(log.lastIndex, fastFromBinary(CommandSchema, payload));
     }
     return log;
   }

@@ -5,7 +5,6 @@
  * proposer once its entry is applied. It implements ReplicatedLog, so the
  * coordinator runs the same code alone (a cluster of one) or in a cluster.
  */
-import { fromBinary } from '@bufbuild/protobuf';
 import { CommandSchema, type Command } from '../gen/dtf/state/v1/command_pb';
 import { decodeConfChange } from '../raft/codec';
 import { persistReady } from '../raft/persist-ready';
@@ -14,6 +13,7 @@ import { SeededRng } from '../raft/rng';
 import type { Storage } from '../raft/storage';
 import { ConfChangeType, EntryType, type ConfChange, type Entry, type Message, type Role } from '../raft/types';
 import { fastToBinary } from '../rpc/fast-binary';
+import { fastFromBinary } from '../rpc/fast-from-binary';
 import type { ApplyResult } from '../state/coordinator-state';
 import { LogError, type ReplicatedLog } from './replicated-log';
 
@@ -303,7 +303,7 @@ export class RaftHost implements ReplicatedLog {
     if (e.type === EntryType.NORMAL && e.data.length > 0) {
       let cmd: Command | undefined;
       try {
-        cmd = fromBinary(CommandSchema, e.data);
+        cmd = fastFromBinary(CommandSchema, e.data);
       } catch (err) {
         // Every member skips the same bad entry, so replicas still agree.
         result = { kind: 'error', message: `entry ${e.index} is not a command: ${(err as Error).message}` };

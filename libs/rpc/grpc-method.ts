@@ -1,6 +1,7 @@
-import { fromBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { fastToBinary } from './fast-binary';
+import { fastFromBinary } from './fast-from-binary';
 
 /** Largest message accepted or sent on any gRPC port. */
 export const grpcMessageBytesMax = 4 * 1024 * 1024;
@@ -27,9 +28,9 @@ export function grpcMethodDefinition(method: DescMethod): MethodDefinition<unkno
     requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
     responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
     requestSerialize: (m: unknown) => asBuffer(fastToBinary(method.input, m as never)),
-    requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
+    requestDeserialize: (b: Buffer) => fastFromBinary(method.input, b),
     responseSerialize: (m: unknown) => asBuffer(fastToBinary(method.output, m as never)),
-    responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
+    responseDeserialize: (b: Buffer) => fastFromBinary(method.output, b),
     originalName: method.localName,
   };
 }

@@ -5,7 +5,6 @@ import { ResultService, type Event } from '../../libs/gen/dtf/result/v1/result_s
 import { grpcSendBytesMax } from '../../libs/rpc/grpc-method';
 import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
 import { BatchPacer } from './batch-pacer';
-import { FeedClient } from './feed-client';
 import { ResultStore } from './result-store';
 
 export const reconnectBackoffMaxMs = 5000;
@@ -42,8 +41,6 @@ export class Collector {
   seenIndex = 0n;
   private transport: GrpcTransport | undefined;
   private client!: Client<typeof ResultService>;
-  /** The feed over gRPC, decoded by the collector's own decoder; unset when `feed` is in-process. */
-  private feedClient: FeedClient | undefined;
   private abort = new AbortController();
   private loopDone: Promise<void> | undefined;
   private lastCheckpointMs = 0;
@@ -75,19 +72,8 @@ export class Collector {
     const addresses = this.opts.coordinator.split(',').map((a) => a.trim()).filter(Boolean);
     const address = addresses[this.dialled++ % addresses.length];
     this.transport?.close();
-    this.feedClient?.close();
     this.transport = createGrpcTransport(address, {}, grpcSendBytesMax);
     this.client = createClient(ResultService, this.transport);
-    this.feedClient = new FeedClient(address);
-  }
-
-  /** The feed after `after`, one array of events per message. */
-  private async *feed(after: bigint): AsyncIterable<Event[]> {
-    if (this.feedClient) {
-      yield* this.feedClient.tail(after, this.abort.signal);
-      return;
-    }
-    for await (const msg of this.client.tailEvents({ afterIndex: after }, { signal: this.abort.signal })) yield msg.events;
   }
 
   /** Resolves once the store holds every event up to `index`. */
@@ -128,7 +114,7 @@ export class Collector {
    */
   private async tail(): Promise<void> {
     const after = await this.store.appliedIndex();
-    const feed = this.feed(after);
+    const feed = this.client.tailEvents({ afterIndex: after }, { signal: this.abort.signal });
     const pacer = new BatchPacer();
     const pending: Event[] = [];
     let writing: Promise<void> | undefined;
@@ -148,10 +134,10 @@ export class Collector {
       }
       writing = undefined;
     };
-    for await (const events of feed) {
+    for await (const msg of feed) {
       this.connected = true;
       if (failure) break;
-      for (const e of events) pending.push(e);
+      for (const e of msg.events) pending.push(e);
       pacer.arrived();
       writing ??= write();
       // Bound what waits in memory: past it, stop reading until the writer catches up.
@@ -176,7 +162,6 @@ export class Collector {
     this.abort.abort();
     await this.loopDone?.catch(() => {});
     this.transport?.close();
-    this.feedClient?.close();
     await this.store.close();
   }
 }

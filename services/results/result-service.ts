@@ -1,12 +1,7 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import { TailEventsResponseSchema, type Event, type ResultService, type TailEventsResponse } from '../../libs/gen/dtf/result/v1/result_service_pb';
-import { registerEncoder } from '../../libs/rpc/fast-binary';
+import type { Event, ResultService, TailEventsResponse } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import type { Coordinator } from '../coordinator/coordinator';
 import { jobOf, taskView } from '../scheduler/scheduler-service';
-import { encodeFeedMessage } from './feed-encode';
-
-// The feed is the coordinator's largest outgoing stream; its hand-written encoder writes the same bytes, faster.
-registerEncoder(TailEventsResponseSchema, encodeFeedMessage);
 
 /**
  * Weight of one feed message at most: an event weighs 1, plus 1 per task it
