@@ -1,8 +1,19 @@
-import { clone, create } from '@bufbuild/protobuf';
+import { clone, create, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
 import { JobSchema, TaskSchema, TaskState, type Job, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
-import type { SchedulerService, WatchJobResponse } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import {
+  SubmitJobRequestSchema,
+  type SchedulerService,
+  type SubmitErrorSchema,
+  type SubmitJobRequest,
+  type SubmitJobResponseSchema,
+  type SubmitJobsRequest,
+  type SubmitJobsResponseSchema,
+  type WatchJobResponse,
+} from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
+import { LogError } from '../../libs/log/replicated-log';
+import { AsyncQueue } from '../../libs/rpc/async-queue';
 import { explainPending } from '../../libs/scheduling/explain-pending';
 import { explainTask } from '../../libs/scheduling/explain-task';
 import { admissionRefusal } from '../../libs/state/admission';
@@ -18,28 +29,10 @@ export const pageSizeMax = 1000;
 export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerService> {
   return {
     async submitJob(req) {
-      validateSubmit(req);
-      const known = req.idempotencyKey ? c.state.jobIdForKey(req.idempotencyKey) : undefined;
-      const jobId = known ?? newJobId();
-      if (!known) {
-        const tenant = req.tenant || defaultTenant;
-        const priority = req.tasks.reduce((m, t) => Math.max(m, t.priority), -Infinity);
-        const refusal = admissionRefusal(c.state.options.bounds, priority, req.tasks.length, c.state.pendingCount, tenant, c.state.tenantUsage(tenant).queued);
-        if (refusal) throw shed(c, refusal, req.tasks.length);
-        const res = await c.log.propose(c.hub.command({
-          case: 'submitJob',
-          value: {
-            $typeName: 'dtf.state.v1.SubmitJob',
-            job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
-            tasks: req.tasks.map((spec, i) => create(TaskSchema, { id: `${jobId}.${i + 1}`, spec: { ...spec, name: spec.name || `task-${i + 1}` } })),
-          },
-        }));
-        if (res.kind === 'exhausted') throw shed(c, res.message, req.tasks.length);
-        if (res.kind !== 'submitted') throw new ConnectError(`submit failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
-        c.dispatcher.kick();
-        return { job: jobOf(c, res.jobId), taskIds: c.state.taskIdsOf(res.jobId), duplicate: res.duplicate };
-      }
-      return { job: jobOf(c, jobId), taskIds: c.state.taskIdsOf(jobId), duplicate: true };
+      return submit(c, req);
+    },
+    submitJobs(requests, ctx) {
+      return submitStream(c, requests, ctx);
     },
     async getJob(req) {
       return { job: jobOf(c, req.jobId) };
@@ -100,6 +93,81 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
  * retry-after in seconds: the time the recent start rate takes to free room
  * for the submission.
  */
+/** Validates, admits and proposes one job; the answer once it is committed. */
+async function submit(c: Coordinator, req: SubmitJobRequest): Promise<MessageInitShape<typeof SubmitJobResponseSchema>> {
+  validateSubmit(req);
+  const known = req.idempotencyKey ? c.state.jobIdForKey(req.idempotencyKey) : undefined;
+  const jobId = known ?? newJobId();
+  if (known) return { job: jobOf(c, jobId), taskIds: c.state.taskIdsOf(jobId), duplicate: true };
+  const tenant = req.tenant || defaultTenant;
+  const priority = req.tasks.reduce((m, t) => Math.max(m, t.priority), -Infinity);
+  const refusal = admissionRefusal(c.state.options.bounds, priority, req.tasks.length, c.state.pendingCount, tenant, c.state.tenantUsage(tenant).queued);
+  if (refusal) throw shed(c, refusal, req.tasks.length);
+  const res = await c.log.propose(c.hub.command({
+    case: 'submitJob',
+    value: {
+      $typeName: 'dtf.state.v1.SubmitJob',
+      job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
+      tasks: req.tasks.map((spec, i) => create(TaskSchema, { id: `${jobId}.${i + 1}`, spec: { ...spec, name: spec.name || `task-${i + 1}` } })),
+    },
+  }));
+  if (res.kind === 'exhausted') throw shed(c, res.message, req.tasks.length);
+  if (res.kind !== 'submitted') throw new ConnectError(`submit failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
+  c.dispatcher.kick();
+  return { job: jobOf(c, res.jobId), taskIds: c.state.taskIdsOf(res.jobId), duplicate: res.duplicate };
+}
+
+/** Submissions of one SubmitJobs stream waiting for their commit, at most; reading pauses beyond. */
+export const streamSubmitsInFlightMax = 10_000;
+
+/**
+ * SubmitJobs: each request goes through {@link submit} as a SubmitJob call
+ * would, and is answered when it commits, so answers may pass each other.
+ * One job's refusal is its answer, not the stream's end.
+ */
+function submitStream(c: Coordinator, requests: AsyncIterable<SubmitJobsRequest>, ctx: HandlerContext): AsyncIterable<MessageInitShape<typeof SubmitJobsResponseSchema>> {
+  if (!c.leading) {
+    const leader = c.cluster!.leader();
+    const where = leader.address ? `the leader is member ${leader.id} at ${leader.address}` : 'no leader is known yet (election under way)';
+    throw new ConnectError(`member ${c.cluster!.id} is not the leader: ${where}; open the stream there`, Code.Unavailable);
+  }
+  const out = new AsyncQueue<MessageInitShape<typeof SubmitJobsResponseSchema>>();
+  let inFlight = 0;
+  let reading = true;
+  let resume: (() => void) | undefined;
+  const settle = () => {
+    inFlight--;
+    resume?.();
+    resume = undefined;
+    if (!reading && inFlight === 0) out.end();
+  };
+  void (async () => {
+    try {
+      for await (const r of requests) {
+        if (ctx.signal.aborted) break;
+        inFlight++;
+        submit(c, r.job ?? create(SubmitJobRequestSchema)).then(
+          (submitted) => out.push({ ref: r.ref, outcome: { case: 'submitted', value: submitted } }),
+          (e: unknown) => out.push({ ref: r.ref, outcome: { case: 'error', value: submitError(e) } }),
+        ).finally(settle);
+        while (inFlight >= streamSubmitsInFlightMax) await new Promise<void>((wake) => (resume = wake));
+      }
+    } catch (e) {
+      out.fail(e);
+      return;
+    }
+    reading = false;
+    if (inFlight === 0) out.end();
+  })();
+  return out;
+}
+
+/** What SubmitJob would have failed with, as one answer of a stream. */
+function submitError(e: unknown): MessageInitShape<typeof SubmitErrorSchema> {
+  const ce = ConnectError.from(e instanceof LogError ? new ConnectError(e.message, Code.Unavailable) : e);
+  return { code: ce.code, message: ce.rawMessage, retryAfterSeconds: Number(ce.metadata.get('retry-after') ?? 0) };
+}
+
 function shed(c: Coordinator, why: string, tasks: number): ConnectError {
   c.shed++;
   const seconds = c.retryAfterSeconds(tasks);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtf/scheduler/v1/scheduler_service.proto.
  */
 export const file_dtf_scheduler_v1_scheduler_service: GenFile = /*@__PURE__*/
-  fileDesc("CihkdGYvc2NoZWR1bGVyL3YxL3NjaGVkdWxlcl9zZXJ2aWNlLnByb3RvEhBkdGYuc2NoZWR1bGVyLnYxIuABChBTdWJtaXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEiYKBXRhc2tzGAMgAygLMhcuZHRmLmNvbW1vbi52MS5UYXNrU3BlYxI+CgZsYWJlbHMYBCADKAsyLi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QuTGFiZWxzRW50cnkSDgoGdGVuYW50GAUgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWQoRU3VibWl0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2ISEAoIdGFza19pZHMYAiADKAkSEQoJZHVwbGljYXRlGAMgASgIIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjEKDkdldEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLmR0Zi5jb21tb24udjEuSm9iIjgKD0xpc3RKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJNChBMaXN0Sm9ic1Jlc3BvbnNlEiAKBGpvYnMYASADKAsyEi5kdGYuY29tbW9uLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiNAoRQ2FuY2VsSm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2IiIQoOR2V0VGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSI0Cg9HZXRUYXNrUmVzcG9uc2USIQoEdGFzaxgBIAEoCzITLmR0Zi5jb21tb24udjEuVGFzayJyChBMaXN0VGFza3NSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmR0Zi5jb21tb24udjEuVGFza1N0YXRlEhEKCXBhZ2Vfc2l6ZRgDIAEoDRISCgpwYWdlX3Rva2VuGAQgASgJIlAKEUxpc3RUYXNrc1Jlc3BvbnNlEiIKBXRhc2tzGAEgAygLMhMuZHRmLmNvbW1vbi52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIkChFDYW5jZWxUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjcKEkNhbmNlbFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZHRmLmNvbW1vbi52MS5UYXNrIiEKD1dhdGNoSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiVwoQV2F0Y2hKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5kdGYuY29tbW9uLnYxLkpvYhIiCgV0YXNrcxgCIAMoCzITLmR0Zi5jb21tb24udjEuVGFzayISChBHZXRTdGF0dXNSZXF1ZXN0IsUCChFHZXRTdGF0dXNSZXNwb25zZRIWCg53b3JrZXJzX29ubGluZRgBIAEoDRIVCg13b3JrZXJzX3RvdGFsGAIgASgNEhUKDXRhc2tzX3BlbmRpbmcYAyABKA0SFQoNdGFza3NfcnVubmluZxgEIAEoDRITCgtqb2JzX2FjdGl2ZRgFIAEoDRIVCg1hcHBsaWVkX2luZGV4GAYgASgEEh4KFnN0YWxlX3Jlc3VsdHNfcmVqZWN0ZWQYByABKAQSDAoEcm9sZRgIIAEoCRIPCgd2ZXJzaW9uGAkgASgJEhEKCXVwdGltZV9tcxgKIAEoAxIeChZzdGFsZV91cGRhdGVzX3JlamVjdGVkGAsgASgEEhsKE3dvcmtlcnNfcXVhcmFudGluZWQYDCABKA0SGAoQc3VibWlzc2lvbnNfc2hlZBgNIAEoBCIlChJFeHBsYWluVGFza1JlcXVlc3QSDwoHdGFza19pZBgBIAEoCSJzCg1Xb3JrZXJWZXJkaWN0EhEKCXdvcmtlcl9pZBgBIAEoCRITCgt3b3JrZXJfbmFtZRgCIAEoCRIqCgd2ZXJkaWN0GAMgASgOMhkuZHRmLnNjaGVkdWxlci52MS5WZXJkaWN0Eg4KBnJlYXNvbhgEIAEoCSLBAQoTRXhwbGFpblRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZHRmLmNvbW1vbi52MS5UYXNrEg8KB3N1bW1hcnkYAiABKAkSFgoOcXVldWVfcG9zaXRpb24YAyABKA0SFAoMcXVldWVfbGVuZ3RoGAQgASgNEhYKDm5ldmVyX3J1bm5hYmxlGAUgASgIEjAKB3dvcmtlcnMYBiADKAsyHy5kdGYuc2NoZWR1bGVyLnYxLldvcmtlclZlcmRpY3QqlgIKB1ZlcmRpY3QSFwoTVkVSRElDVF9VTlNQRUNJRklFRBAAEhAKDFZFUkRJQ1RfQUJMRRABEhAKDFZFUkRJQ1RfQlVTWRACEhoKFlZFUkRJQ1RfTUlTU0lOR19ERVZJQ0UQAxIfChtWRVJESUNUX0lOU1VGRklDSUVOVF9NRU1PUlkQBBIcChhWRVJESUNUX0lOU1VGRklDSUVOVF9DUFUQBRIaChZWRVJESUNUX0xBQkVMX01JU01BVENIEAYSFwoTVkVSRElDVF9RVUFSQU5USU5FRBAHEhQKEFZFUkRJQ1RfQ09SRE9ORUQQCBIUChBWRVJESUNUX0RSQUlOSU5HEAkSEgoOVkVSRElDVF9QTFVHSU4QCjLkBgoQU2NoZWR1bGVyU2VydmljZRJUCglTdWJtaXRKb2ISIi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlc3BvbnNlEksKBkdldEpvYhIfLmR0Zi5zY2hlZHVsZXIudjEuR2V0Sm9iUmVxdWVzdBogLmR0Zi5zY2hlZHVsZXIudjEuR2V0Sm9iUmVzcG9uc2USUQoITGlzdEpvYnMSIS5kdGYuc2NoZWR1bGVyLnYxLkxpc3RKb2JzUmVxdWVzdBoiLmR0Zi5zY2hlZHVsZXIudjEuTGlzdEpvYnNSZXNwb25zZRJUCglDYW5jZWxKb2ISIi5kdGYuc2NoZWR1bGVyLnYxLkNhbmNlbEpvYlJlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLkNhbmNlbEpvYlJlc3BvbnNlEk4KB0dldFRhc2sSIC5kdGYuc2NoZWR1bGVyLnYxLkdldFRhc2tSZXF1ZXN0GiEuZHRmLnNjaGVkdWxlci52MS5HZXRUYXNrUmVzcG9uc2USVAoJTGlzdFRhc2tzEiIuZHRmLnNjaGVkdWxlci52MS5MaXN0VGFza3NSZXF1ZXN0GiMuZHRmLnNjaGVkdWxlci52MS5MaXN0VGFza3NSZXNwb25zZRJXCgpDYW5jZWxUYXNrEiMuZHRmLnNjaGVkdWxlci52MS5DYW5jZWxUYXNrUmVxdWVzdBokLmR0Zi5zY2hlZHVsZXIudjEuQ2FuY2VsVGFza1Jlc3BvbnNlElMKCFdhdGNoSm9iEiEuZHRmLnNjaGVkdWxlci52MS5XYXRjaEpvYlJlcXVlc3QaIi5kdGYuc2NoZWR1bGVyLnYxLldhdGNoSm9iUmVzcG9uc2UwARJUCglHZXRTdGF0dXMSIi5kdGYuc2NoZWR1bGVyLnYxLkdldFN0YXR1c1JlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLkdldFN0YXR1c1Jlc3BvbnNlEloKC0V4cGxhaW5UYXNrEiQuZHRmLnNjaGVkdWxlci52MS5FeHBsYWluVGFza1JlcXVlc3QaJS5kdGYuc2NoZWR1bGVyLnYxLkV4cGxhaW5UYXNrUmVzcG9uc2ViBnByb3RvMw", [file_dtf_common_v1_common]);
+  fileDesc("CihkdGYvc2NoZWR1bGVyL3YxL3NjaGVkdWxlcl9zZXJ2aWNlLnByb3RvEhBkdGYuc2NoZWR1bGVyLnYxIuABChBTdWJtaXRKb2JSZXF1ZXN0EgwKBG5hbWUYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEiYKBXRhc2tzGAMgAygLMhcuZHRmLmNvbW1vbi52MS5UYXNrU3BlYxI+CgZsYWJlbHMYBCADKAsyLi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QuTGFiZWxzRW50cnkSDgoGdGVuYW50GAUgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWQoRU3VibWl0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2ISEAoIdGFza19pZHMYAiADKAkSEQoJZHVwbGljYXRlGAMgASgIIlEKEVN1Ym1pdEpvYnNSZXF1ZXN0EgsKA3JlZhgBIAEoBBIvCgNqb2IYAiABKAsyIi5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYlJlcXVlc3QilgEKElN1Ym1pdEpvYnNSZXNwb25zZRILCgNyZWYYASABKAQSOAoJc3VibWl0dGVkGAIgASgLMiMuZHRmLnNjaGVkdWxlci52MS5TdWJtaXRKb2JSZXNwb25zZUgAEi4KBWVycm9yGAMgASgLMh0uZHRmLnNjaGVkdWxlci52MS5TdWJtaXRFcnJvckgAQgkKB291dGNvbWUiSQoLU3VibWl0RXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEhsKE3JldHJ5X2FmdGVyX3NlY29uZHMYAyABKA0iHwoNR2V0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiMQoOR2V0Sm9iUmVzcG9uc2USHwoDam9iGAEgASgLMhIuZHRmLmNvbW1vbi52MS5Kb2IiOAoPTGlzdEpvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIk0KEExpc3RKb2JzUmVzcG9uc2USIAoEam9icxgBIAMoCzISLmR0Zi5jb21tb24udjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI0ChFDYW5jZWxKb2JSZXNwb25zZRIfCgNqb2IYASABKAsyEi5kdGYuY29tbW9uLnYxLkpvYiIhCg5HZXRUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJIjQKD0dldFRhc2tSZXNwb25zZRIhCgR0YXNrGAEgASgLMhMuZHRmLmNvbW1vbi52MS5UYXNrInIKEExpc3RUYXNrc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEicKBXN0YXRlGAIgASgOMhguZHRmLmNvbW1vbi52MS5UYXNrU3RhdGUSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkiUAoRTGlzdFRhc2tzUmVzcG9uc2USIgoFdGFza3MYASADKAsyEy5kdGYuY29tbW9uLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKEUNhbmNlbFRhc2tSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkiNwoSQ2FuY2VsVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5kdGYuY29tbW9uLnYxLlRhc2siIQoPV2F0Y2hKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJXChBXYXRjaEpvYlJlc3BvbnNlEh8KA2pvYhgBIAEoCzISLmR0Zi5jb21tb24udjEuSm9iEiIKBXRhc2tzGAIgAygLMhMuZHRmLmNvbW1vbi52MS5UYXNrIhIKEEdldFN0YXR1c1JlcXVlc3QixQIKEUdldFN0YXR1c1Jlc3BvbnNlEhYKDndvcmtlcnNfb25saW5lGAEgASgNEhUKDXdvcmtlcnNfdG90YWwYAiABKA0SFQoNdGFza3NfcGVuZGluZxgDIAEoDRIVCg10YXNrc19ydW5uaW5nGAQgASgNEhMKC2pvYnNfYWN0aXZlGAUgASgNEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSHgoWc3RhbGVfcmVzdWx0c19yZWplY3RlZBgHIAEoBBIMCgRyb2xlGAggASgJEg8KB3ZlcnNpb24YCSABKAkSEQoJdXB0aW1lX21zGAogASgDEh4KFnN0YWxlX3VwZGF0ZXNfcmVqZWN0ZWQYCyABKAQSGwoTd29ya2Vyc19xdWFyYW50aW5lZBgMIAEoDRIYChBzdWJtaXNzaW9uc19zaGVkGA0gASgEIiUKEkV4cGxhaW5UYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJInMKDVdvcmtlclZlcmRpY3QSEQoJd29ya2VyX2lkGAEgASgJEhMKC3dvcmtlcl9uYW1lGAIgASgJEioKB3ZlcmRpY3QYAyABKA4yGS5kdGYuc2NoZWR1bGVyLnYxLlZlcmRpY3QSDgoGcmVhc29uGAQgASgJIsEBChNFeHBsYWluVGFza1Jlc3BvbnNlEiEKBHRhc2sYASABKAsyEy5kdGYuY29tbW9uLnYxLlRhc2sSDwoHc3VtbWFyeRgCIAEoCRIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoDRIUCgxxdWV1ZV9sZW5ndGgYBCABKA0SFgoObmV2ZXJfcnVubmFibGUYBSABKAgSMAoHd29ya2VycxgGIAMoCzIfLmR0Zi5zY2hlZHVsZXIudjEuV29ya2VyVmVyZGljdCqWAgoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASEAoMVkVSRElDVF9BQkxFEAESEAoMVkVSRElDVF9CVVNZEAISGgoWVkVSRElDVF9NSVNTSU5HX0RFVklDRRADEh8KG1ZFUkRJQ1RfSU5TVUZGSUNJRU5UX01FTU9SWRAEEhwKGFZFUkRJQ1RfSU5TVUZGSUNJRU5UX0NQVRAFEhoKFlZFUkRJQ1RfTEFCRUxfTUlTTUFUQ0gQBhIXChNWRVJESUNUX1FVQVJBTlRJTkVEEAcSFAoQVkVSRElDVF9DT1JET05FRBAIEhQKEFZFUkRJQ1RfRFJBSU5JTkcQCRISCg5WRVJESUNUX1BMVUdJThAKMsEHChBTY2hlZHVsZXJTZXJ2aWNlElQKCVN1Ym1pdEpvYhIiLmR0Zi5zY2hlZHVsZXIudjEuU3VibWl0Sm9iUmVxdWVzdBojLmR0Zi5zY2hlZHVsZXIudjEuU3VibWl0Sm9iUmVzcG9uc2USWwoKU3VibWl0Sm9icxIjLmR0Zi5zY2hlZHVsZXIudjEuU3VibWl0Sm9ic1JlcXVlc3QaJC5kdGYuc2NoZWR1bGVyLnYxLlN1Ym1pdEpvYnNSZXNwb25zZSgBMAESSwoGR2V0Sm9iEh8uZHRmLnNjaGVkdWxlci52MS5HZXRKb2JSZXF1ZXN0GiAuZHRmLnNjaGVkdWxlci52MS5HZXRKb2JSZXNwb25zZRJRCghMaXN0Sm9icxIhLmR0Zi5zY2hlZHVsZXIudjEuTGlzdEpvYnNSZXF1ZXN0GiIuZHRmLnNjaGVkdWxlci52MS5MaXN0Sm9ic1Jlc3BvbnNlElQKCUNhbmNlbEpvYhIiLmR0Zi5zY2hlZHVsZXIudjEuQ2FuY2VsSm9iUmVxdWVzdBojLmR0Zi5zY2hlZHVsZXIudjEuQ2FuY2VsSm9iUmVzcG9uc2USTgoHR2V0VGFzaxIgLmR0Zi5zY2hlZHVsZXIudjEuR2V0VGFza1JlcXVlc3QaIS5kdGYuc2NoZWR1bGVyLnYxLkdldFRhc2tSZXNwb25zZRJUCglMaXN0VGFza3MSIi5kdGYuc2NoZWR1bGVyLnYxLkxpc3RUYXNrc1JlcXVlc3QaIy5kdGYuc2NoZWR1bGVyLnYxLkxpc3RUYXNrc1Jlc3BvbnNlElcKCkNhbmNlbFRhc2sSIy5kdGYuc2NoZWR1bGVyLnYxLkNhbmNlbFRhc2tSZXF1ZXN0GiQuZHRmLnNjaGVkdWxlci52MS5DYW5jZWxUYXNrUmVzcG9uc2USUwoIV2F0Y2hKb2ISIS5kdGYuc2NoZWR1bGVyLnYxLldhdGNoSm9iUmVxdWVzdBoiLmR0Zi5zY2hlZHVsZXIudjEuV2F0Y2hKb2JSZXNwb25zZTABElQKCUdldFN0YXR1cxIiLmR0Zi5zY2hlZHVsZXIudjEuR2V0U3RhdHVzUmVxdWVzdBojLmR0Zi5zY2hlZHVsZXIudjEuR2V0U3RhdHVzUmVzcG9uc2USWgoLRXhwbGFpblRhc2sSJC5kdGYuc2NoZWR1bGVyLnYxLkV4cGxhaW5UYXNrUmVxdWVzdBolLmR0Zi5zY2hlZHVsZXIudjEuRXhwbGFpblRhc2tSZXNwb25zZWIGcHJvdG8z", [file_dtf_common_v1_common]);
 
 /**
  * @generated from message dtf.scheduler.v1.SubmitJobRequest
@@ -87,6 +87,97 @@ export const SubmitJobResponseSchema: GenMessage<SubmitJobResponse> = /*@__PURE_
   messageDesc(file_dtf_scheduler_v1_scheduler_service, 1);
 
 /**
+ * @generated from message dtf.scheduler.v1.SubmitJobsRequest
+ */
+export type SubmitJobsRequest = Message<"dtf.scheduler.v1.SubmitJobsRequest"> & {
+  /**
+   * The client's reference for this submission, echoed in its response.
+   *
+   * @generated from field: uint64 ref = 1;
+   */
+  ref: bigint;
+
+  /**
+   * @generated from field: dtf.scheduler.v1.SubmitJobRequest job = 2;
+   */
+  job?: SubmitJobRequest | undefined;
+};
+
+/**
+ * Describes the message dtf.scheduler.v1.SubmitJobsRequest.
+ * Use `create(SubmitJobsRequestSchema)` to create a new message.
+ */
+export const SubmitJobsRequestSchema: GenMessage<SubmitJobsRequest> = /*@__PURE__*/
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 2);
+
+/**
+ * @generated from message dtf.scheduler.v1.SubmitJobsResponse
+ */
+export type SubmitJobsResponse = Message<"dtf.scheduler.v1.SubmitJobsResponse"> & {
+  /**
+   * @generated from field: uint64 ref = 1;
+   */
+  ref: bigint;
+
+  /**
+   * @generated from oneof dtf.scheduler.v1.SubmitJobsResponse.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: dtf.scheduler.v1.SubmitJobResponse submitted = 2;
+     */
+    value: SubmitJobResponse;
+    case: "submitted";
+  } | {
+    /**
+     * @generated from field: dtf.scheduler.v1.SubmitError error = 3;
+     */
+    value: SubmitError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message dtf.scheduler.v1.SubmitJobsResponse.
+ * Use `create(SubmitJobsResponseSchema)` to create a new message.
+ */
+export const SubmitJobsResponseSchema: GenMessage<SubmitJobsResponse> = /*@__PURE__*/
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 3);
+
+/**
+ * Why one job of a stream was not submitted: what SubmitJob would have failed with.
+ *
+ * @generated from message dtf.scheduler.v1.SubmitError
+ */
+export type SubmitError = Message<"dtf.scheduler.v1.SubmitError"> & {
+  /**
+   * A gRPC status code, e.g. 3 (INVALID_ARGUMENT) or 8 (RESOURCE_EXHAUSTED).
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * With RESOURCE_EXHAUSTED: seconds to wait before submitting again.
+   *
+   * @generated from field: uint32 retry_after_seconds = 3;
+   */
+  retryAfterSeconds: number;
+};
+
+/**
+ * Describes the message dtf.scheduler.v1.SubmitError.
+ * Use `create(SubmitErrorSchema)` to create a new message.
+ */
+export const SubmitErrorSchema: GenMessage<SubmitError> = /*@__PURE__*/
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 4);
+
+/**
  * @generated from message dtf.scheduler.v1.GetJobRequest
  */
 export type GetJobRequest = Message<"dtf.scheduler.v1.GetJobRequest"> & {
@@ -101,7 +192,7 @@ export type GetJobRequest = Message<"dtf.scheduler.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 2);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 5);
 
 /**
  * @generated from message dtf.scheduler.v1.GetJobResponse
@@ -118,7 +209,7 @@ export type GetJobResponse = Message<"dtf.scheduler.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 3);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 6);
 
 /**
  * @generated from message dtf.scheduler.v1.ListJobsRequest
@@ -140,7 +231,7 @@ export type ListJobsRequest = Message<"dtf.scheduler.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 4);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 7);
 
 /**
  * @generated from message dtf.scheduler.v1.ListJobsResponse
@@ -162,7 +253,7 @@ export type ListJobsResponse = Message<"dtf.scheduler.v1.ListJobsResponse"> & {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 5);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 8);
 
 /**
  * @generated from message dtf.scheduler.v1.CancelJobRequest
@@ -179,7 +270,7 @@ export type CancelJobRequest = Message<"dtf.scheduler.v1.CancelJobRequest"> & {
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 6);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 9);
 
 /**
  * @generated from message dtf.scheduler.v1.CancelJobResponse
@@ -196,7 +287,7 @@ export type CancelJobResponse = Message<"dtf.scheduler.v1.CancelJobResponse"> & 
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 7);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 10);
 
 /**
  * @generated from message dtf.scheduler.v1.GetTaskRequest
@@ -213,7 +304,7 @@ export type GetTaskRequest = Message<"dtf.scheduler.v1.GetTaskRequest"> & {
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 8);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 11);
 
 /**
  * @generated from message dtf.scheduler.v1.GetTaskResponse
@@ -230,7 +321,7 @@ export type GetTaskResponse = Message<"dtf.scheduler.v1.GetTaskResponse"> & {
  * Use `create(GetTaskResponseSchema)` to create a new message.
  */
 export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 9);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 12);
 
 /**
  * @generated from message dtf.scheduler.v1.ListTasksRequest
@@ -266,7 +357,7 @@ export type ListTasksRequest = Message<"dtf.scheduler.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 10);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 13);
 
 /**
  * @generated from message dtf.scheduler.v1.ListTasksResponse
@@ -288,7 +379,7 @@ export type ListTasksResponse = Message<"dtf.scheduler.v1.ListTasksResponse"> & 
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 11);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 14);
 
 /**
  * @generated from message dtf.scheduler.v1.CancelTaskRequest
@@ -305,7 +396,7 @@ export type CancelTaskRequest = Message<"dtf.scheduler.v1.CancelTaskRequest"> & 
  * Use `create(CancelTaskRequestSchema)` to create a new message.
  */
 export const CancelTaskRequestSchema: GenMessage<CancelTaskRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 12);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 15);
 
 /**
  * @generated from message dtf.scheduler.v1.CancelTaskResponse
@@ -322,7 +413,7 @@ export type CancelTaskResponse = Message<"dtf.scheduler.v1.CancelTaskResponse"> 
  * Use `create(CancelTaskResponseSchema)` to create a new message.
  */
 export const CancelTaskResponseSchema: GenMessage<CancelTaskResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 13);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 16);
 
 /**
  * @generated from message dtf.scheduler.v1.WatchJobRequest
@@ -339,7 +430,7 @@ export type WatchJobRequest = Message<"dtf.scheduler.v1.WatchJobRequest"> & {
  * Use `create(WatchJobRequestSchema)` to create a new message.
  */
 export const WatchJobRequestSchema: GenMessage<WatchJobRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 14);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 17);
 
 /**
  * @generated from message dtf.scheduler.v1.WatchJobResponse
@@ -363,7 +454,7 @@ export type WatchJobResponse = Message<"dtf.scheduler.v1.WatchJobResponse"> & {
  * Use `create(WatchJobResponseSchema)` to create a new message.
  */
 export const WatchJobResponseSchema: GenMessage<WatchJobResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 15);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 18);
 
 /**
  * @generated from message dtf.scheduler.v1.GetStatusRequest
@@ -376,7 +467,7 @@ export type GetStatusRequest = Message<"dtf.scheduler.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 16);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 19);
 
 /**
  * @generated from message dtf.scheduler.v1.GetStatusResponse
@@ -457,7 +548,7 @@ export type GetStatusResponse = Message<"dtf.scheduler.v1.GetStatusResponse"> & 
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 17);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 20);
 
 /**
  * @generated from message dtf.scheduler.v1.ExplainTaskRequest
@@ -474,7 +565,7 @@ export type ExplainTaskRequest = Message<"dtf.scheduler.v1.ExplainTaskRequest"> 
  * Use `create(ExplainTaskRequestSchema)` to create a new message.
  */
 export const ExplainTaskRequestSchema: GenMessage<ExplainTaskRequest> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 18);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 21);
 
 /**
  * @generated from message dtf.scheduler.v1.WorkerVerdict
@@ -506,7 +597,7 @@ export type WorkerVerdict = Message<"dtf.scheduler.v1.WorkerVerdict"> & {
  * Use `create(WorkerVerdictSchema)` to create a new message.
  */
 export const WorkerVerdictSchema: GenMessage<WorkerVerdict> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 19);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 22);
 
 /**
  * @generated from message dtf.scheduler.v1.ExplainTaskResponse
@@ -556,7 +647,7 @@ export type ExplainTaskResponse = Message<"dtf.scheduler.v1.ExplainTaskResponse"
  * Use `create(ExplainTaskResponseSchema)` to create a new message.
  */
 export const ExplainTaskResponseSchema: GenMessage<ExplainTaskResponse> = /*@__PURE__*/
-  messageDesc(file_dtf_scheduler_v1_scheduler_service, 20);
+  messageDesc(file_dtf_scheduler_v1_scheduler_service, 23);
 
 /**
  * Why one worker is not running the task.
@@ -647,6 +738,20 @@ export const SchedulerService: GenService<{
     methodKind: "unary";
     input: typeof SubmitJobRequestSchema;
     output: typeof SubmitJobResponseSchema;
+  },
+  /**
+   * Submits many jobs over one stream, for clients that submit at high
+   * rates: one HTTP/2 stream instead of a call per job. Each request is
+   * answered by one response with the same `ref`, not necessarily in order;
+   * a refused job (invalid, shed) is answered with its error and the stream
+   * goes on. Only the leader of a cluster takes the stream.
+   *
+   * @generated from rpc dtf.scheduler.v1.SchedulerService.SubmitJobs
+   */
+  submitJobs: {
+    methodKind: "bidi_streaming";
+    input: typeof SubmitJobsRequestSchema;
+    output: typeof SubmitJobsResponseSchema;
   },
   /**
    * @generated from rpc dtf.scheduler.v1.SchedulerService.GetJob
