@@ -179,22 +179,35 @@ function readAll(call: grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerRe
 }
 
 async function pump(out: AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, method: DescMethod): Promise<void> {
+  const stopped = () => call.cancelled || call.destroyed;
+  const drained = () => new Promise<void>((r) => {
+    const done = () => { call.off('drain', done); call.off('close', done); r(); };
+    call.on('drain', done);
+    call.on('close', done);
+  });
   try {
-    for await (const m of out) {
-      if (call.cancelled || call.destroyed) break;
-      if (!call.write(create(method.output, m as never))) {
-        await new Promise<void>((r) => {
-          const done = () => { call.off('drain', done); call.off('close', done); r(); };
-          call.on('drain', done);
-          call.on('close', done);
-        });
+    if (out instanceof AsyncQueue) {
+      // In bulk: whatever the handler queued since the last turn, without a promise per message.
+      for (;;) {
+        await out.ready();
+        const batch = out.takeAll();
+        if (batch.length === 0) break;
+        for (const m of batch) {
+          if (stopped()) return;
+          if (!call.write(create(method.output, m as never))) await drained();
+        }
+      }
+    } else {
+      for await (const m of out) {
+        if (stopped()) return;
+        if (!call.write(create(method.output, m as never))) await drained();
       }
     }
-    if (!call.cancelled && !call.destroyed) call.end();
+    if (!stopped()) call.end();
   } catch (err) {
     // grpc-js sends an error status on an 'error' event; destroy() would drop
     // the stream without any status, leaving the client waiting forever.
-    if (!call.cancelled && !call.destroyed) call.emit('error', toServiceError(err));
+    if (!stopped()) call.emit('error', toServiceError(err));
   }
 }
 
