@@ -54,7 +54,7 @@ function measureCapacity(worker: Worker): Resources {
 
 /** What a task with `req` takes while it runs. Tasks that ask for nothing take only a slot. */
 export function demandOf(req: Requirements | undefined): Demand {
-  if (!req) return { cpu: 0, memory: 0, anyOf: [], count: 0, allOf: [] };
+  if (!req) return NO_DEMAND;
   const accel = (k: DeviceKind) => k !== DeviceKind.CPU && k !== DeviceKind.UNSPECIFIED;
   const anyOf = req.anyOf.filter(accel);
   const allOf = req.allOf.filter(accel);
@@ -73,6 +73,7 @@ export function demandOf(req: Requirements | undefined): Demand {
  * resources do not cover the demand.
  */
 export function allocate(d: Demand, free: Resources): Resources | undefined {
+  if (d === NO_DEMAND) return NO_RESOURCES;
   if (d.cpu > free.cpu || d.memory > free.memory) return undefined;
   if (d.count === 0 && d.allOf.length === 0) return { cpu: d.cpu, memory: d.memory, devices: NO_DEVICES };
   const take = new Map<DeviceKind, number>();
@@ -110,6 +111,9 @@ export function subtract(a: Resources, b: Resources): Resources {
 
 /** Nothing: what a slot-only task holds, and what an idle worker uses. Never written. */
 export const NO_RESOURCES: Readonly<Resources> = Object.freeze({ cpu: 0, memory: 0, devices: NO_DEVICES });
+
+/** The demand of a task without requirements: a slot and nothing else. Shared, never changed. */
+export const NO_DEMAND: Readonly<Demand> = Object.freeze({ cpu: 0, memory: 0, anyOf: Object.freeze([]) as unknown as DeviceKind[], count: 0, allOf: Object.freeze([]) as unknown as DeviceKind[] });
 
 /**
  * The busiest of CPU, memory and devices in use once `holding` is taken

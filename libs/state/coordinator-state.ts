@@ -28,7 +28,7 @@ import type {
 import type { StateSnapshot } from '../gen/dtf/state/v1/snapshot_pb';
 import { IndexedHeap } from '../scheduling/indexed-heap';
 import { ReadyIndex, type QueueEntry } from '../scheduling/ready-index';
-import { addResources, allocate, capacityOf, demandOf, emptyResources, NO_RESOURCES, subtract, type Resources } from '../scheduling/resources';
+import { addResources, allocate, capacityOf, demandOf, emptyResources, NO_DEMAND, NO_RESOURCES, subtract, type Resources } from '../scheduling/resources';
 import { admissionRefusal, defaultBounds, type QueueBounds } from './admission';
 import { breakerAllows, breakerFailed, breakerSucceeded, clearBreaker, defaultBreaker, newBreaker, type BreakerOptions } from './circuit-breaker';
 import { compactSpec } from './compact-spec';
@@ -420,7 +420,9 @@ export class CoordinatorState {
         p.key.attempt === rec.task.attempt + 1 &&
         worker.state === WorkerState.ONLINE &&
         breakerAllows(worker.breaker, timeMs) !== 'none';
-      const holding = ok ? allocate(demandOf(rec.task.spec?.requirements), this.freeOn(worker)) : undefined;
+      const demand = ok ? demandOf(rec.task.spec?.requirements) : undefined;
+      // A task that asks for nothing holds nothing: no need to work out what is free.
+      const holding = demand === NO_DEMAND ? NO_RESOURCES : demand && allocate(demand, this.freeOn(worker!));
       if (!ok || !rec || !p.key || !worker || !holding) {
         if (p.key) rejected.push(p.key);
         continue;
