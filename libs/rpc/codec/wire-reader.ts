@@ -12,8 +12,13 @@ import { getTextEncoding } from '@bufbuild/protobuf/wire';
 const { decodeUtf8 } = getTextEncoding();
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
-/** Strings up to this many bytes are decoded by a JavaScript loop when ASCII. */
-const asciiLoopBytesMax = 20;
+/**
+ * Strings up to this many bytes are decoded by a JavaScript loop when ASCII.
+ * Kept short: from 13 characters on, V8 builds `s += c` as a rope that is
+ * flattened again on first use as a Map key, and decoding a 19-character
+ * task id this way and looking it up cost four times the native slice.
+ */
+const asciiLoopBytesMax = 10;
 /** Strings up to this many bytes are checked for ASCII and sliced natively; longer ones go to TextDecoder. */
 const asciiSliceBytesMax = 128;
 
