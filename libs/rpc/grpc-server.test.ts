@@ -63,6 +63,26 @@ describe('GrpcServer', () => {
     }
   });
 
+  it('ends a stream whose handler throws before returning with that error', async () => {
+    const throwing = { connect() { throw new ConnectError('not the leader', Code.Unavailable); } } as unknown as ServiceImpl<typeof WorkerService>;
+    const server = new GrpcServer().add(WorkerService, throwing);
+    const port = await server.listen('127.0.0.1:0');
+    const t = createGrpcTransport(`127.0.0.1:${port}`);
+    try {
+      const out = new AsyncQueue<ConnectRequest>();
+      const outcome = await (async () => {
+        for await (const _ of createClient(WorkerService, t).connect(out, { timeoutMs: 5000 })) void _;
+        return 'ended without an error';
+      })().catch((e: ConnectError) => `${Code[e.code]}: ${e.rawMessage}`);
+      expect(outcome).toBe('Unavailable: not the leader');
+      expect(server.callsInProgress).toBe(0);
+      out.end();
+    } finally {
+      t.close();
+      await server.stop();
+    }
+  });
+
   it('ends a failing stream with its error status while the client is still sending', async () => {
     const server = new GrpcServer().add(WorkerService, failing);
     const port = await server.listen('127.0.0.1:0');

@@ -123,47 +123,50 @@ function adaptHandler(method: DescMethod, fn: AnyFn, live: LiveCalls): grpc.Unty
     case 'unary':
       return (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const ctx = live.open(method, call);
-        Promise.resolve()
-          .then(() => fn(call.request, ctx))
-          .then(
-            (res) => {
-              live.close(ctx);
-              cb(null, create(method.output, res as never));
-            },
-            (err) => {
-              live.close(ctx);
-              cb(toServiceError(err));
-            },
-          );
+        answer(() => fn(call.request, ctx), method, cb, () => live.close(ctx));
       };
     case 'server_streaming':
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const ctx = live.open(method, call);
-        const out = fn(call.request, ctx) as AsyncIterable<unknown>;
-        void pump(out, call, method).finally(() => live.close(ctx));
+        void pump(started(() => fn(call.request, ctx)), call, method).finally(() => live.close(ctx));
       };
     case 'bidi_streaming':
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const ctx = live.open(method, call);
-        const out = fn(readAll(call), ctx) as AsyncIterable<unknown>;
-        void pump(out, call, method).finally(() => live.close(ctx));
+        void pump(started(() => fn(readAll(call), ctx)), call, method).finally(() => live.close(ctx));
       };
     case 'client_streaming':
       return (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const ctx = live.open(method, call);
-        Promise.resolve()
-          .then(() => fn(readAll(call), ctx))
-          .then(
-            (res) => {
-              live.close(ctx);
-              cb(null, create(method.output, res as never));
-            },
-            (err) => {
-              live.close(ctx);
-              cb(toServiceError(err));
-            },
-          );
+        answer(() => fn(readAll(call), ctx), method, cb, () => live.close(ctx));
       };
+  }
+}
+
+/** Runs a handler with one answer and sends the answer, or its error as the call's status. */
+function answer(run: () => unknown, method: DescMethod, cb: grpc.sendUnaryData<unknown>, done: () => void): void {
+  Promise.resolve()
+    .then(run)
+    .then(
+      (res) => {
+        done();
+        cb(null, create(method.output, res as never));
+      },
+      (err) => {
+        done();
+        cb(toServiceError(err));
+      },
+    );
+}
+
+/** A streaming handler's messages; one that throws before returning them ends the call with that error. */
+function started(run: () => unknown): AsyncIterable<unknown> {
+  try {
+    return run() as AsyncIterable<unknown>;
+  } catch (err) {
+    const failed = new AsyncQueue<unknown>();
+    failed.fail(err);
+    return failed;
   }
 }
 
