@@ -88,11 +88,6 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
   };
 }
 
-/**
- * RESOURCE_EXHAUSTED (HTTP 429) for a submission past a queue bound, with a
- * retry-after in seconds: the time the recent start rate takes to free room
- * for the submission.
- */
 /** Validates, admits and proposes one job; the answer once it is committed. */
 async function submit(c: Coordinator, req: SubmitJobRequest): Promise<MessageInitShape<typeof SubmitJobResponseSchema>> {
   validateSubmit(req);
@@ -168,6 +163,11 @@ function submitError(e: unknown): MessageInitShape<typeof SubmitErrorSchema> {
   return { code: ce.code, message: ce.rawMessage, retryAfterSeconds: Number(ce.metadata.get('retry-after') ?? 0) };
 }
 
+/**
+ * RESOURCE_EXHAUSTED (HTTP 429) for a submission past a queue bound, with a
+ * retry-after in seconds: the time the recent start rate takes to free room
+ * for the submission.
+ */
 function shed(c: Coordinator, why: string, tasks: number): ConnectError {
   c.shed++;
   const seconds = c.retryAfterSeconds(tasks);
