@@ -11,13 +11,13 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ClusterService } from '../libs/gen/dtf/raft/v1/cluster_service_pb';
 import { SchedulerService } from '../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { createGrpcTransport, type GrpcTransport } from '../libs/rpc/grpc-transport';
+import { freePort } from '../libs/net/free-port';
 
 /** Raft tick of the benchmarked members; the election timeout is 10-20 ticks. */
 export const failoverTickMs = 50;
@@ -28,17 +28,6 @@ export const outstandingSubmissionsMax = 64;
 export const attemptTimeoutMs = 500;
 
 const bin = path.resolve(__dirname, '../bin/dtf.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

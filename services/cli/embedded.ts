@@ -1,4 +1,3 @@
-import * as net from 'node:net';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
@@ -10,6 +9,7 @@ import { Gateway } from '../gateway/gateway';
 import { Collector } from '../results/collector';
 import { collectorService } from '../results/collector-service';
 import { WorkerAgent } from '../worker/agent';
+import { freePort } from '../../libs/net/free-port';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -29,18 +29,6 @@ export interface EmbeddedOptions {
   /** Aging, ranking and tenant weights; queue bounds and breaker. */
   scheduling?: CoordinatorOptions['scheduling'];
   policy?: CoordinatorOptions['policy'];
-}
-
-/** A TCP port free right now on 127.0.0.1, for a cluster member's fixed address. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every role in one process: `dtf up`. */

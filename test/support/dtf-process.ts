@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../../libs/net/free-port';
+
+export { freePort };
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const dtfBin = path.join(repoRoot, 'bin/dtf.js');
@@ -72,18 +74,6 @@ export function runDtf(args: string[], timeoutMs = 60_000): Promise<{ code: numb
     child.on('exit', (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A TCP port free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
     });
   });
 }
