@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { XMLParser } from 'fast-xml-parser';
+import { DeviceKind } from '../gen/dtf/common/v1/common_pb';
 import { loadSuite } from './load-suite';
 
 const run = promisify(execFile);
@@ -59,5 +60,23 @@ describe('examples/cpu-bench', () => {
       expect(byName.ops_per_sec.value).toBeGreaterThan(0);
       expect(byName.median_ms).toMatchObject({ unit: 'ms', value: expect.any(Number) });
     }));
+  });
+});
+
+describe('examples/cuda-bench', () => {
+  it('expands to the driver check plus dtype × size, every task needing a CUDA device', async () => {
+    const doc = await loadSuite(join(examples, 'cuda-bench/suite.yaml'));
+    expect(doc.tasks.map((t) => t.name)).toEqual([
+      'nvidia-smi', 'matmul-bf16-4096', 'matmul-bf16-8192', 'matmul-fp32-4096', 'matmul-fp32-8192',
+    ]);
+    expect(doc.tasks[0].argv).toEqual(['nvidia-smi', '--query-gpu=name,memory.total,driver_version', '--format=csv']);
+    expect(doc.tasks[1].argv).toEqual(['python3', join(examples, 'cuda-bench/matmul.py'), 'bf16', '4096']);
+    for (const task of doc.tasks) expect(task.requirements?.anyOf).toEqual([DeviceKind.CUDA]);
+  });
+
+  it('matmul.py refuses bad arguments with a usage line before it needs PyTorch or a GPU', async () => {
+    const err = await run('python3', [join(examples, 'cuda-bench/matmul.py'), 'fp8', '10'], { timeout: 10_000 })
+      .then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 2, stderr: expect.stringMatching(/usage: matmul\.py <bf16\|fp32> <n>/) });
   });
 });
