@@ -5,7 +5,7 @@
  * times scheduling decisions (placement plus the AssignAttempts apply) with
  * that backlog queued.
  *
- * Usage (from the bench): backlog-child.ts <queued tasks> <decisions>
+ * Usage (from the bench): backlog-child.ts <queued tasks> <decisions> <warm-up rounds>
  */
 import { create } from '@bufbuild/protobuf';
 import { performance } from 'node:perf_hooks';
@@ -44,8 +44,6 @@ function build(queued: number): CoordinatorState {
   return s;
 }
 
-/** Rounds run before timing starts: the code is compiled and the heap settled. */
-const warmupRounds = 5;
 
 /**
  * Microseconds per scheduling decision, in a steady state: a round places
@@ -54,7 +52,7 @@ const warmupRounds = 5;
  * Then, untimed, the placed tasks finish and as many new ones are submitted,
  * so the queue keeps its length and every worker is free again.
  */
-function decisionCostUs(s: CoordinatorState, decisions: number): number {
+function decisionCostUs(s: CoordinatorState, decisions: number, warmupRounds: number): number {
   const ctx: RoundContext = {
     nowMs: 1, agingMs: 60_000, refusal: (req, w) => firstRefusal(req, w, []), preference: () => 0, rankers: [], ranking: defaultRanking,
     tenantRunning: (t) => s.tenantUsage(t).running, tenantWeight: () => 1, maxPlacements: 4096,
@@ -89,10 +87,11 @@ function decisionCostUs(s: CoordinatorState, decisions: number): number {
 }
 
 async function main(): Promise<void> {
-  const [queuedArg, decisionsArg] = process.argv.slice(2);
+  const [queuedArg, decisionsArg, warmupArg] = process.argv.slice(2);
   const queued = Number(queuedArg);
   const decisions = Number(decisionsArg);
-  if (!(queued > 0) || !(decisions > 0)) throw new Error('usage: backlog-child.ts <queued> <decisions>');
+  const warmupRounds = Number(warmupArg);
+  if (!(queued > 0) || !(decisions > 0) || !(warmupRounds >= 0)) throw new Error('usage: backlog-child.ts <queued> <decisions> <warm-up rounds>');
   const t0 = performance.now();
   const s = build(queued);
   const buildMs = performance.now() - t0;
@@ -105,7 +104,7 @@ async function main(): Promise<void> {
   const mem = process.memoryUsage();
   const rssBytes = mem.rss;
   if (!process.send) console.log(JSON.stringify(mem));
-  const costUs = decisionCostUs(s, decisions);
+  const costUs = decisionCostUs(s, decisions, warmupRounds);
   tellParent({ type: 'ready', queued, rssBytes, costUs, buildMs, pending: s.pendingCount });
   setTimeout(() => process.exit(0), 10);
 }

@@ -1,5 +1,6 @@
 import type { Requirements, Task } from '../gen/dtf/common/v1/common_pb';
 import { IndexedHeap } from './indexed-heap';
+import { MonotoneQueue } from './monotone-queue';
 import { requirementClass } from './requirement-class';
 
 /** A queued task with what ordering needs, fixed when it is queued. */
@@ -44,7 +45,8 @@ export interface OrderContext {
 export type OrderKey = (number | string)[];
 
 class JobQueue {
-  readonly tasks = new IndexedHeap<QueueEntry>((a, b) => a.seq < b.seq, 'pos');
+  /** By submission order, which is mostly the order tasks arrive in: O(1) per task. */
+  readonly tasks = new MonotoneQueue<QueueEntry>((a, b) => a.seq < b.seq, 'pos');
   pos = -1;
   constructor(readonly jobId: string, public pass: number, readonly firstSeq: number) {}
 }
@@ -59,7 +61,8 @@ class TenantQueue {
 }
 
 class Level {
-  readonly byAge = new IndexedHeap<QueueEntry>((a, b) => a.enqueuedMs < b.enqueuedMs || (a.enqueuedMs === b.enqueuedMs && a.seq < b.seq), 'agePos');
+  /** By enqueue time, which is the order tasks arrive in (the clock does not run back): O(1) per task. */
+  readonly byAge = new MonotoneQueue<QueueEntry>((a, b) => a.enqueuedMs < b.enqueuedMs || (a.enqueuedMs === b.enqueuedMs && a.seq < b.seq), 'agePos');
   readonly deadlines = new IndexedHeap<QueueEntry>((a, b) => a.deadlineMs < b.deadlineMs || (a.deadlineMs === b.deadlineMs && a.seq < b.seq), 'pos');
   readonly tenants = new Map<string, TenantQueue>();
   constructor(readonly priority: number) {}
@@ -85,7 +88,9 @@ export interface Head {
  * Pending tasks that are ready to run, indexed by requirement class, then
  * priority level, then tenant and job, so the next task for a free worker is
  * found without looking at the rest of the queue: a decision costs
- * O(classes × (levels + tenants) + log n), whatever the queue length.
+ * O(classes × (levels + tenants) + log jobs + log h), whatever the queue
+ * length, where h counts the tasks that arrived out of order (retries, tasks
+ * freed by their dependencies); see {@link MonotoneQueue}.
  *
  * Tasks waiting out a retry backoff sit apart until `promote` sees them due.
  * Tasks waiting on dependencies are not here at all.
