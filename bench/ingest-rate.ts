@@ -8,6 +8,8 @@ import pino from 'pino';
 import { AttemptOutcome, AttemptResultSchema, JobSchema, TaskSchema, WorkerSchema } from '../libs/gen/dtf/common/v1/common_pb';
 import { CommandSchema, type Command } from '../libs/gen/dtf/state/v1/command_pb';
 import { Coordinator } from '../services/coordinator/coordinator';
+import { ResultService } from '../libs/gen/dtf/result/v1/result_service_pb';
+import { inProcessClient } from '../libs/rpc/in-process-client';
 import { Collector } from '../services/results/collector';
 
 /** Tasks per submitted job and per assign/finish command while preparing the log. */
@@ -16,11 +18,17 @@ export const ingestBatch = 1000;
 const cmd = (kind: Command['kind']) => create(CommandSchema, { timeMs: BigInt(Date.now()), kind });
 
 /**
+ * How the collector reads the feed: over gRPC (`dtf results --coordinator`;
+ * here both ends share this process) or in-process, as `dtf up` does.
+ */
+export type FeedPath = 'grpc' | 'in-process';
+
+/**
  * Prepares a coordinator whose log holds `results` finished no-op attempts,
  * then starts a collector on an empty DuckDB file and times it from start
  * until the database holds every event. Returns results per second.
  */
-export async function feedIngestRate(results: number, onProgress: (stored: number) => void): Promise<number> {
+export async function feedIngestRate(results: number, via: FeedPath, onProgress: (stored: number) => void): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-ingest-'));
   const logger = pino({ level: 'silent' });
   const c = await Coordinator.start({ dataDir: path.join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
@@ -40,7 +48,12 @@ export async function feedIngestRate(results: number, onProgress: (stored: numbe
     }
     const last = c.state.events.last;
     const t0 = performance.now();
-    collector = await Collector.start({ coordinator: `127.0.0.1:${c.port}`, databasePath: path.join(dir, 'results.duckdb'), logger });
+    collector = await Collector.start({
+      coordinator: `127.0.0.1:${c.port}`,
+      databasePath: path.join(dir, 'results.duckdb'),
+      feed: via === 'in-process' ? inProcessClient(ResultService, c.impls.results) : undefined,
+      logger,
+    });
     const ticker = setInterval(() => onProgress(Number(collector!.seenIndex)), 500);
     await collector.waitFor(last, 600_000);
     clearInterval(ticker);
