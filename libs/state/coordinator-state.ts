@@ -5,14 +5,12 @@ import {
   JobSchema,
   JobState,
   TaskCountsSchema,
-  TaskSchema,
   TaskState,
   WorkerState,
   type AttemptKey,
   type AttemptResult,
   type Job,
   type Task,
-  type TaskSpec,
   type Worker,
 } from '../gen/dtf/common/v1/common_pb';
 import type {
@@ -35,6 +33,7 @@ import { compactSpec } from './compact-spec';
 import { DurationModel } from './duration-model';
 import { EventLog } from './event-log';
 import { planJob } from './job-plan';
+import { NONE, newTask } from './new-task';
 import { backoffMs, decideRetry, isInfraFailure } from './retry-policy';
 import { holdingOf, snapshotOf } from './state-snapshot';
 import { isFinal } from './task-transitions';
@@ -324,7 +323,10 @@ export class CoordinatorState {
     const byName = new Map<string, number[]>();
     cmd.tasks.forEach((t, i) => {
       const name = t.spec?.name ?? '';
-      byName.set(name, [...(byName.get(name) ?? []), i]);
+      const same = byName.get(name);
+      // Pushed, not copied: a job of n tasks sharing one name was O(n²) here.
+      if (same) same.push(i);
+      else byName.set(name, [i]);
     });
     const deps: number[][] = [];
     for (const t of cmd.tasks) {
@@ -355,7 +357,7 @@ export class CoordinatorState {
     for (const i of plan.order) seqs[i] = this.nextSeq++;
     const recs = cmd.tasks.map((t, i) => {
       const waitingOn = deps[i].length === 0 ? NONE : [...new Set(deps[i].map((d) => cmd.tasks[d].id))];
-      const task = newTask(t.id, job.id, compactSpec(t.spec), timeMs, Math.round(predicted[i]), waitingOn);
+      const task = newTask({ id: t.id, jobId: job.id, spec: compactSpec(t.spec), state: TaskState.PENDING, createdAtMs: timeMs, predictedDurationMs: Math.round(predicted[i]), waitingOn });
       const rec: TaskRecord = {
         task, attempts: NONE, seq: seqs[i], tenant, lost: 0, budgeted: 0, dependents: undefined,
         enqueuedMs: 0, priority: t.spec?.priority ?? 0, deadlineMs: Number(t.spec?.deadlineMs ?? 0n), notBeforeMs: 0,
@@ -688,28 +690,9 @@ export function describeMs(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-/**
- * The empty list every task starts with for its attempts, warnings and
- * dependencies: shared and frozen, replaced (never pushed to) when one
- * comes. At a million queued tasks, three empty arrays each are ~100 MB.
- */
-const NONE: never[] = Object.freeze([]) as unknown as never[];
-
-/**
- * A new pending task, written as one literal with every field: V8 then keeps
- * all fields inside the object, where `create()` adding them one by one
- * spills them into a second allocation.
- */
-function newTask(id: string, jobId: string, spec: TaskSpec | undefined, timeMs: bigint, predictedDurationMs: number, waitingOn: string[]): Task {
-  return {
-    $typeName: 'dtf.common.v1.Task', id, jobId, spec, state: TaskState.PENDING, attempt: 0, workerId: '', pendingReason: '',
-    result: undefined, createdAtMs: timeMs, finishedAtMs: 0n, notBeforeMs: 0n, predictedDurationMs, warnings: NONE, waitingOn,
-  };
-}
-
 /** A task as it was submitted: its own fields copied, its (immutable) spec shared. */
 function submittedSnapshot(task: Task): Task {
-  return create(TaskSchema, { id: task.id, jobId: task.jobId, spec: task.spec, state: task.state, createdAtMs: task.createdAtMs });
+  return newTask({ id: task.id, jobId: task.jobId, spec: task.spec, state: task.state, createdAtMs: task.createdAtMs });
 }
 
 function adjustCount(c: Job['counts'] & object, state: TaskState, delta: number): void {

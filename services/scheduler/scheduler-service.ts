@@ -18,6 +18,7 @@ import { explainPending } from '../../libs/scheduling/explain-pending';
 import { explainTask } from '../../libs/scheduling/explain-task';
 import { admissionRefusal } from '../../libs/state/admission';
 import { defaultTenant } from '../../libs/state/coordinator-state';
+import { newTask } from '../../libs/state/new-task';
 import { isFinal } from '../../libs/state/task-transitions';
 import type { Coordinator } from '../coordinator/coordinator';
 import { validateSubmit } from './validate-submit';
@@ -103,7 +104,7 @@ async function submit(c: Coordinator, req: SubmitJobRequest): Promise<MessageIni
     value: {
       $typeName: 'dtf.state.v1.SubmitJob',
       job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
-      tasks: req.tasks.map((spec, i) => create(TaskSchema, { id: `${jobId}.${i + 1}`, spec: { ...spec, name: spec.name || `task-${i + 1}` } })),
+      tasks: req.tasks.map((spec, i) => newTask({ id: `${jobId}.${i + 1}`, spec: spec.name ? spec : { ...spec, name: `task-${i + 1}` } })),
     },
   }));
   if (res.kind === 'exhausted') throw shed(c, res.message, req.tasks.length);
