@@ -72,7 +72,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     agingMs: ctx.agingMs,
     tenantShare: (t) => (ctx.tenantRunning(t) + (extra.get(t) ?? 0)) / Math.max(1e-9, ctx.tenantWeight(t)),
   };
-  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean; plain?: IndexedHeap<PlainEntry> }
+  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean; plainScanned?: boolean; plain?: IndexedHeap<PlainEntry> }
   const classes: ClassView[] = [];
   const classesOf = new Map<FreeWorker, ClassView[]>();
   for (const cq of index.classes.values()) {
@@ -131,8 +131,10 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   function bestWorker(entry: QueueEntry, view: ClassView, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
     const req = entry.task.spec?.requirements;
     if (c.rankers.length === 0 && isNothing(view.demand) && !(req && req.preferences.length > 0)) {
-      const top = plainHeap(view, c).peek();
-      return top && { fw: top.fw, holding: allocate(view.demand, top.fw.free)! };
+      // The class's first placement scans; a heap pays off from the second.
+      const top = view.plainScanned ? plainHeap(view, c).peek()?.fw : bestPlain(view, c);
+      view.plainScanned = true;
+      return top && { fw: top, holding: allocate(view.demand, top.free)! };
     }
     let best: { fw: FreeWorker; holding: Resources; score: number } | undefined;
     for (const fw of view.able) {
@@ -143,6 +145,25 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
       if (!best || score > best.score || (score === best.score && fw.worker.id < best.fw.worker.id)) best = { fw, holding, score };
     }
     return best && { fw: best.fw, holding: best.holding };
+  }
+
+  /**
+   * The best of the class's able workers with slots left by {@link plainScore}
+   * (ties to the lower id), by one scan: what the heap's top would be, without
+   * building a heap of every free worker for a round that places one task.
+   */
+  function bestPlain(view: ClassView, c: RoundContext): FreeWorker | undefined {
+    let best: FreeWorker | undefined;
+    let bestScore = 0;
+    for (const fw of view.able) {
+      if (fw.slots <= 0) continue;
+      const score = plainScore(fw, c);
+      if (!best || score > bestScore || (score === bestScore && fw.worker.id < best.worker.id)) {
+        best = fw;
+        bestScore = score;
+      }
+    }
+    return best;
   }
 
   /**
