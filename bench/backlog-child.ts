@@ -44,7 +44,6 @@ function build(queued: number): CoordinatorState {
   return s;
 }
 
-
 /**
  * Microseconds per scheduling decision, in a steady state: a round places
  * one task on each free worker (the scheduler's own scheduleRound over the

@@ -6,10 +6,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { AttemptOutcome, AttemptResultSchema, JobSchema, TaskSchema, WorkerSchema } from '../libs/gen/dtf/common/v1/common_pb';
-import { CommandSchema, type Command } from '../libs/gen/dtf/state/v1/command_pb';
-import { Coordinator } from '../services/coordinator/coordinator';
 import { ResultService } from '../libs/gen/dtf/result/v1/result_service_pb';
+import { CommandSchema, type Command } from '../libs/gen/dtf/state/v1/command_pb';
 import { inProcessClient } from '../libs/rpc/in-process-client';
+import { Coordinator } from '../services/coordinator/coordinator';
 import { Collector } from '../services/results/collector';
 
 /** Tasks per submitted job and per assign/finish command while preparing the log. */

@@ -168,7 +168,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
 
   /**
    * The class's able workers with slots left, best first by {@link plainScore}
-   * (ties to the lower id), built on the class's first plain placement and
+   * (ties to the lower id), built on the class's second plain placement and
    * kept in order as placements change workers: a choice costs O(log W), not
    * a scan of every free worker per task.
    */

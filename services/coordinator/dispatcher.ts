@@ -64,6 +64,8 @@ export class Dispatcher {
   /** Feasibility per worker object (a rejoin makes a new one) and requirement class. */
   private readonly feasibility = new WeakMap<Worker, Map<string, Refusal | null>>();
   private readonly policy: SchedulingOptions;
+  /** Everything of a round's context but the time, made once. */
+  private readonly contextBase: RoundContext;
   /** Rounds run and tasks placed, for metrics. */
   rounds = 0;
   placed = 0;
@@ -166,9 +168,6 @@ export class Dispatcher {
     // making four closures per round was a measurable part of its cost.
     return { ...this.contextBase, nowMs };
   }
-
-  /** Everything of a round's context but the time, made once. */
-  private readonly contextBase: RoundContext;
 
   private round(): void {
     this.scheduled = false;
