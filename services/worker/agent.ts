@@ -20,6 +20,7 @@ import {
 import { AsyncQueue } from '../../libs/rpc/async-queue';
 import { createGrpcTransport } from '../../libs/rpc/grpc-transport';
 import { detectHardware } from './detect-hardware';
+import { DeviceLeases } from './device-leases';
 import { ResultOutbox } from './result-outbox';
 import { runTask, type RunningTask } from './run-task';
 
@@ -68,6 +69,8 @@ export class WorkerAgent {
   private draining = false;
   private heartbeatMs = 2000;
   private hardware: Hardware | undefined;
+  /** Which accelerator each running attempt holds; set once the hardware is known. */
+  private devices = new DeviceLeases([]);
   private loopDone: Promise<void> | undefined;
   private abort = new AbortController();
   /** Where a coordinator that does not lead told us to go next. */
@@ -97,6 +100,7 @@ export class WorkerAgent {
 
   private async loop(): Promise<void> {
     this.hardware = this.opts.hardware ?? (await detectHardware({ onWarning: (m: string) => this.logger.warn(m) }));
+    this.devices = new DeviceLeases(this.hardware.devices);
     let failures = 0;
     while (!this.stopped) {
       const redirected = this.redirectTo;
@@ -215,8 +219,11 @@ export class WorkerAgent {
       this.send({ case: 'accepted', value: { $typeName: 'dtf.worker.v1.Accepted', keys: [key] } });
       return;
     }
+    const lease = this.devices.take(a.spec!.requirements);
+    if (lease.shared) this.logger.warn({ task: key.taskId }, 'too few free devices for this attempt: it shares a device with another');
     const task = runTask(a.spec!, {
       key,
+      deviceEnv: this.devices.env(lease),
       workRoot: path.join(this.opts.dataDir, 'work'),
       defaultTimeoutMs: this.opts.taskTimeoutMs ?? taskTimeoutMsDefault,
       onOutput: (c) => this.send({
@@ -230,7 +237,10 @@ export class WorkerAgent {
     });
     this.running.set(keyOf(key), { key, task });
     this.send({ case: 'accepted', value: { $typeName: 'dtf.worker.v1.Accepted', keys: [key] } });
-    void task.result.then((r) => this.finished(key, r));
+    void task.result.then((r) => {
+      this.devices.release(lease);
+      return this.finished(key, r);
+    });
   }
 
   private async finished(key: AttemptKey, result: AttemptResult): Promise<void> {

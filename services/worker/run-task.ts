@@ -48,6 +48,8 @@ export interface RunTaskOptions {
   workerId?: string;
   /** Clock for started_at_ms / finished_at_ms; defaults to Date.now. */
   now?: () => number;
+  /** Set over the spec's own env: which devices the attempt may use (see DeviceLeases). */
+  deviceEnv?: Record<string, string>;
 }
 
 /** An attempt that has been started. */
@@ -257,6 +259,7 @@ class Attempt {
     return {
       ...process.env,
       ...this.spec.env,
+      ...this.opts.deviceEnv,
       DTF_OUTPUT_DIR: dirs.outputDir,
       DTF_TASK_ID: this.opts.key.taskId,
       DTF_ATTEMPT: String(this.opts.key.attempt),
