@@ -1,12 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import pino from 'pino';
-import { DeviceKind, DeviceSchema, HardwareSchema, JobState, RequirementsSchema, TaskSpecSchema } from '../../libs/gen/dtf/common/v1/common_pb';
+import { DeviceKind, DeviceSchema, JobState, RequirementsSchema, TaskSpecSchema } from '../../libs/gen/dtf/common/v1/common_pb';
 import { SubmitJobRequestSchema } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
-import { Coordinator } from '../coordinator/coordinator';
-import { WorkerAgent } from './agent';
+import type { Coordinator } from '../coordinator/coordinator';
+import { startTestAgent, type TestAgent } from './test-agent';
 
 /*
  * Device pinning end to end: a worker with two CUDA cards runs two
@@ -16,28 +14,17 @@ import { WorkerAgent } from './agent';
  * so this runs on any machine).
  */
 describe('worker device pinning', () => {
+  let t: TestAgent;
   let dir: string;
   let c: Coordinator;
-  let agent: WorkerAgent;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-pinning-'));
-    c = await Coordinator.start({ dataDir: path.join(dir, 'coord'), listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
     const card = (index: number) => create(DeviceSchema, { kind: DeviceKind.CUDA, index, model: 'Test GPU', memoryBytes: 80n << 30n });
-    agent = new WorkerAgent({
-      coordinators: [`127.0.0.1:${c.port}`], dataDir: path.join(dir, 'worker'), slots: 3,
-      logger: pino({ level: 'silent' }),
-      hardware: create(HardwareSchema, { hostname: 'h', os: 'linux', arch: 'x64', cpuModel: 'cpu', cpuCores: 4, memoryBytes: 1n << 34n, devices: [create(DeviceSchema, { kind: DeviceKind.CPU }), card(0), card(1)] }),
-    });
-    agent.start();
-    await agent.ready;
+    t = await startTestAgent({ slots: 3, devices: [card(0), card(1)] });
+    ({ dir, coordinator: c } = t);
   });
 
-  afterAll(async () => {
-    await agent.stop();
-    await c.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => t.stop());
 
   it('gives each GPU task its own card and hides the cards from a CPU task', async () => {
     // Each task records what it sees, then waits for the others to start, so all three overlap.

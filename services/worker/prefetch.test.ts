@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import pino from 'pino';
 import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
-import { Coordinator } from '../coordinator/coordinator';
-import { WorkerAgent } from './agent';
+import type { Coordinator } from '../coordinator/coordinator';
+import { startTestAgent, type TestAgent } from './test-agent';
 
 /*
  * Prefetch: a worker with one slot and --prefetch 1 holds a second task
@@ -12,26 +10,16 @@ import { WorkerAgent } from './agent';
  * runs the two at once. Real coordinator, real gRPC stream, real processes.
  */
 describe('worker prefetch', () => {
+  let t: TestAgent;
   let dir: string;
   let c: Coordinator;
-  let agent: WorkerAgent;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-prefetch-'));
-    c = await Coordinator.start({ dataDir: path.join(dir, 'coord'), listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
-    agent = new WorkerAgent({
-      coordinators: [`127.0.0.1:${c.port}`], dataDir: path.join(dir, 'worker'), slots: 1, prefetch: 1,
-      logger: pino({ level: 'silent' }), hardware: { $typeName: 'dtf.common.v1.Hardware', hostname: 'h', os: 'linux', arch: 'x64', cpuModel: 'cpu', cpuCores: 2, memoryBytes: 1n << 32n, devices: [] },
-    });
-    agent.start();
-    await agent.ready;
+    t = await startTestAgent({ slots: 1, prefetch: 1 });
+    ({ dir, coordinator: c } = t);
   });
 
-  afterAll(async () => {
-    await agent.stop();
-    await c.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => t.stop());
 
   it('takes a second task while running the first, and runs them one after the other', async () => {
     const log = path.join(dir, 'runs.log');
