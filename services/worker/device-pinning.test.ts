@@ -31,7 +31,7 @@ describe('worker device pinning', () => {
     const marks = path.join(dir, 'marks');
     fs.mkdirSync(marks);
     const script = (name: string) => `echo "[\${CUDA_VISIBLE_DEVICES-unset}] [\${DTF_DEVICES-unset}]" > ${marks}/${name}; ` +
-      `for i in $(seq 100); do [ $(ls ${marks} | wc -l) -ge 3 ] && break; sleep 0.05; done`;
+      `for i in $(seq 400); do [ $(ls ${marks} | wc -l) -ge 3 ] && break; sleep 0.05; done`;
     const gpu = create(RequirementsSchema, { anyOf: [DeviceKind.CUDA] });
     const tasks = [
       create(TaskSpecSchema, { name: 'gpu-a', shell: script('gpu-a'), requirements: gpu }),
@@ -40,7 +40,7 @@ describe('worker device pinning', () => {
     ];
     const res = await c.impls.scheduler.submitJob(create(SubmitJobRequestSchema, { name: 'pin', tasks }), {} as never);
     const jobId = String(res.job?.id);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 30_000;
     while (c.state.jobs.get(jobId)!.job.state !== JobState.SUCCEEDED && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(c.state.jobs.get(jobId)!.job.state).toBe(JobState.SUCCEEDED);
     const seen = (name: string) => fs.readFileSync(path.join(marks, name), 'utf8').trim();
