@@ -96,3 +96,18 @@ export function jobFinished(index: bigint, jobId: string, total: number, failed 
     },
   });
 }
+
+/**
+ * A task's life that ends in failure after a retry, from index `first` on:
+ * attempt 1 lost with its worker, attempt 2 failed, then the task finished
+ * FAILED with 2 attempts (five events).
+ */
+export function retriedThenFailed(first: bigint, jobId: string, taskId: string): Event[] {
+  return [
+    attemptStarted(first, jobId, taskId, 1),
+    attemptFinished(first + 1n, jobId, taskId, { attempt: 1, outcome: AttemptOutcome.WORKER_LOST }),
+    attemptStarted(first + 2n, jobId, taskId, 2),
+    attemptFinished(first + 3n, jobId, taskId, { attempt: 2, outcome: AttemptOutcome.FAILED }),
+    taskFinished(first + 4n, jobId, taskId, TaskState.FAILED, 2),
+  ];
+}

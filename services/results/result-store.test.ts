@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { AttemptOutcome, TaskState, TestCaseStatus } from '../../libs/gen/dtf/common/v1/common_pb';
+import { TestCaseStatus } from '../../libs/gen/dtf/common/v1/common_pb';
 import { create } from '@bufbuild/protobuf';
 import { EventSchema, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
-import { attemptFinished, attemptStarted, jobFinished, jobSubmitted, taskFinished } from './event-fixtures';
+import { attemptFinished, attemptStarted, jobFinished, jobSubmitted, retriedThenFailed, taskFinished } from './event-fixtures';
 import { ResultStore } from './result-store';
 
 let dir: string;
@@ -80,11 +80,7 @@ describe('ResultStore', () => {
       ...fullJob('j1'),
       ...[
         jobSubmitted(12n, 'j2', 2),
-        attemptStarted(13n, 'j2', 'j2-t0', 1),
-        attemptFinished(14n, 'j2', 'j2-t0', { attempt: 1, outcome: AttemptOutcome.WORKER_LOST }),
-        attemptStarted(15n, 'j2', 'j2-t0', 2),
-        attemptFinished(16n, 'j2', 'j2-t0', { attempt: 2, outcome: AttemptOutcome.FAILED }),
-        taskFinished(17n, 'j2', 'j2-t0', TaskState.FAILED, 2),
+        ...retriedThenFailed(13n, 'j2', 'j2-t0'),
         attemptStarted(18n, 'j2', 'j2-t1', 1),
       ],
     ];
@@ -153,11 +149,7 @@ describe('ResultStore', () => {
     const store = await ResultStore.open(join(dir, 'results.duckdb'));
     await store.applyEvents([
       jobSubmitted(1n, 'j1', 1),
-      attemptStarted(2n, 'j1', 'j1-t0', 1),
-      attemptFinished(3n, 'j1', 'j1-t0', { attempt: 1, outcome: AttemptOutcome.WORKER_LOST }),
-      attemptStarted(4n, 'j1', 'j1-t0', 2),
-      attemptFinished(5n, 'j1', 'j1-t0', { attempt: 2, outcome: AttemptOutcome.FAILED }),
-      taskFinished(6n, 'j1', 'j1-t0', TaskState.FAILED, 2),
+      ...retriedThenFailed(2n, 'j1', 'j1-t0'),
       jobFinished(7n, 'j1', 1, 1),
     ]);
     expect(await store.query('SELECT attempt, outcome FROM attempts ORDER BY attempt'))
