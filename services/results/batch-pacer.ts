@@ -8,7 +8,7 @@
  */
 export const batchLingerMs = 250;
 /** …unless this many events (the most one transaction takes) are already waiting… */
-export const batchEventsTarget = 20_000;
+export const batchEventsTarget = 60_000;
 /**
  * …or the feed has been silent this long: the burst is over, so waiting gains
  * nothing. It must outlast the gaps between a busy coordinator's commits

@@ -4,16 +4,17 @@ import pino from 'pino';
 import { ResultService, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { grpcSendBytesMax } from '../../libs/rpc/grpc-method';
 import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
-import { BatchPacer } from './batch-pacer';
+import { BatchPacer, batchEventsTarget } from './batch-pacer';
+import { prepareBatch, type PreparedBatch } from './prepared-batch';
 import { ResultStore } from './result-store';
 
 export const reconnectBackoffMaxMs = 5000;
 /** The checkpoint is reported to the coordinator at most this often. */
 export const checkpointIntervalMs = 1000;
-/** Events written in one DuckDB transaction at most. */
-export const batchEventsMax = 20_000;
-/** Events read ahead of the writer at most, before reading pauses. */
-export const bufferedEventsMax = 100_000;
+/** Events written in one DuckDB transaction at most (what the pacer waits for). */
+export const batchEventsMax = batchEventsTarget;
+/** Events read ahead of the writer at most, before reading pauses until a batch is written. */
+export const bufferedEventsMax = 3 * batchEventsMax;
 
 export interface CollectorOptions {
   /** host:port of the coordinator's gRPC port (comma-separated: members of a cluster), dialled unless `feed` is given. */
@@ -110,27 +111,53 @@ export class Collector {
    * Reads the feed and writes it in batches: while one DuckDB transaction
    * runs, newly arrived events gather for the next, and under load a batch
    * lingers briefly for more (see {@link BatchPacer}), so the per-transaction
-   * cost is shared, while a lone event is still written at once.
+   * cost is shared, while a lone event is still written at once. The next
+   * batch's rows are built while DuckDB commits the previous one, so this
+   * thread's work and DuckDB's overlap.
    */
   private async tail(): Promise<void> {
-    const after = await this.store.appliedIndex();
+    // The applied index the next prepared batch starts from: the last one
+    // prepared, which is written before the next (a failed write ends the tail).
+    let after = await this.store.appliedIndex();
     const feed = this.client.tailEvents({ afterIndex: after }, { signal: this.abort.signal });
     const pacer = new BatchPacer();
     const pending: Event[] = [];
     let writing: Promise<void> | undefined;
     let failure: Error | undefined;
+    let wakeReader: (() => void) | undefined;
+    const take = (): PreparedBatch => {
+      pacer.started();
+      const batch = prepareBatch(pending.splice(0, batchEventsMax), after);
+      after = batch.last;
+      return batch;
+    };
     const write = async () => {
-      while (pending.length > 0 && !failure) {
-        for (let wait = pacer.delayMs(pending.length); wait > 0; wait = pacer.delayMs(pending.length)) {
-          await new Promise((r) => setTimeout(r, wait));
-        }
-        pacer.started();
-        const batch = pending.splice(0, batchEventsMax);
+      let next: PreparedBatch | undefined;
+      while ((next || pending.length > 0) && !failure) {
         try {
-          await this.stored(batch);
+          if (!next) {
+            for (let wait = pacer.delayMs(pending.length); wait > 0; wait = pacer.delayMs(pending.length)) {
+              await new Promise((r) => setTimeout(r, wait));
+            }
+            next = take();
+          }
+          const batch = next;
+          next = undefined;
+          await this.store.write(batch, () => {
+            if (pending.length === 0 || pacer.delayMs(pending.length) > 0) return;
+            try {
+              next = take();
+            } catch (e) {
+              failure = e as Error;
+            }
+          });
+          this.stored(batch.last);
         } catch (e) {
-          failure = e as Error;
+          failure ??= e as Error;
         }
+        // Reading paused at bufferedEventsMax resumes once a batch is out of memory.
+        wakeReader?.();
+        wakeReader = undefined;
       }
       writing = undefined;
     };
@@ -140,16 +167,13 @@ export class Collector {
       for (const e of msg.events) pending.push(e);
       pacer.arrived();
       writing ??= write();
-      // Bound what waits in memory: past it, stop reading until the writer catches up.
-      if (pending.length >= bufferedEventsMax) await writing;
+      if (pending.length >= bufferedEventsMax) await new Promise<void>((r) => { wakeReader = r; });
     }
     await writing;
     if (failure) throw failure;
   }
 
-  private async stored(batch: Event[]): Promise<void> {
-    await this.store.applyEvents(batch);
-    const last = batch[batch.length - 1].index;
+  private stored(last: bigint): void {
     if (last > this.seenIndex) this.seenIndex = last;
     for (const l of this.listeners.splice(0)) l();
     if (Date.now() - this.lastCheckpointMs >= checkpointIntervalMs) {

@@ -6,6 +6,7 @@ import { TestCaseStatus } from '../../libs/gen/dtf/common/v1/common_pb';
 import { create } from '@bufbuild/protobuf';
 import { EventSchema, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { attemptFinished, attemptStarted, jobFinished, jobSubmitted, retriedThenFailed, taskFinished } from './event-fixtures';
+import { prepareBatch, type PreparedBatch } from './prepared-batch';
 import { ResultStore } from './result-store';
 
 let dir: string;
@@ -15,6 +16,32 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/**
+ * Writes `events` in batches of `size` as the collector does: each batch is
+ * prepared while the one before it commits. Returns the order in which
+ * preparations and finished writes happened.
+ */
+async function writePipelined(store: ResultStore, events: readonly Event[], size: number): Promise<string[]> {
+  const order: string[] = [];
+  let offset = 0;
+  const take = (after: bigint) => {
+    order.push(`prepare ${offset / size}`);
+    const batch = prepareBatch(events.slice(offset, offset + size), after);
+    offset += size;
+    return batch;
+  };
+  let next: PreparedBatch | undefined = take(await store.appliedIndex());
+  while (next) {
+    const batch: PreparedBatch = next;
+    next = undefined;
+    await store.write(batch, () => {
+      if (offset < events.length) next = take(batch.last);
+    });
+    order.push('written');
+  }
+  return order;
+}
 
 /** One job of three tasks run to completion: 11 events, indexes 1..11. */
 function fullJob(jobId: string): Event[] {
@@ -99,8 +126,27 @@ describe('ResultStore', () => {
       for (let i = 0; i < events.length; i += size) await split.applyEvents(events.slice(i, i + size));
       expect(await dump(split)).toEqual(expected);
       await split.close();
+      // The collector's way: each batch prepared while the one before commits.
+      const pipelined = await ResultStore.open(join(dir, `pipelined-${size}.duckdb`));
+      const order = await writePipelined(pipelined, events, size);
+      expect(order.slice(0, 3)).toEqual(['prepare 0', 'prepare 1', 'written']);
+      expect(await dump(pipelined)).toEqual(expected);
+      await pipelined.close();
     }
     expect((expected.jobs as { state: string }[]).map((j) => j.state)).toEqual(['succeeded', 'running']);
+  });
+
+  it('rejects a batch prepared against another applied index, writing nothing', async () => {
+    const store = await ResultStore.open(join(dir, 'results.duckdb'));
+    const events = fullJob('j1');
+    const stale = prepareBatch(events.slice(3), 0n);
+    await store.applyEvents(events.slice(0, 3));
+    await expect(store.write(stale)).rejects.toThrow('batch was prepared after event 0, but the store holds events up to 3');
+    expect(await store.status()).toMatchObject({ appliedIndex: 3n, jobs: 1n, tasks: 3n, attempts: 1n });
+    // Prepared against the right index, the same events apply.
+    await store.write(prepareBatch(events.slice(3), 3n));
+    expect(await store.status()).toMatchObject({ appliedIndex: 11n, attempts: 3n });
+    await store.close();
   });
 
   it('drops duplicates inside one batch', async () => {

@@ -8,8 +8,9 @@ import {
 } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { appendBatch } from './append-batch';
 import { enumNames } from './enum-names';
-import { EventRows } from './event-rows';
+import type { EventRows } from './event-rows';
 import { jsonSafeRows } from './json-safe';
+import { prepareBatch, type PreparedBatch } from './prepared-batch';
 import { allTables, collectorStateSql, createTableSql } from './result-schema';
 import { stagedSql } from './update-sql';
 
@@ -86,7 +87,22 @@ export class ResultStore {
     if (events.length > applyEventsMax) {
       return Promise.reject(new Error(`applyEvents got ${events.length} events; pass at most ${applyEventsMax} per call`));
     }
-    return this.exclusive(() => this.applyNow(events));
+    return this.exclusive(async () => this.writeNow(prepareBatch(events, await this.committed())));
+  }
+
+  /**
+   * Stores a batch prepared with {@link prepareBatch} in one transaction,
+   * like {@link applyEvents}. The batch must have been prepared against the
+   * store's applied index as it stands when the write starts (the previous
+   * batch's `last`, for a writer that prepares ahead); otherwise it is
+   * rejected and nothing is written.
+   *
+   * `whileCommitting` is called once the rows are appended and DuckDB is
+   * running the batch's remaining statements and COMMIT on its own thread:
+   * the moment to prepare the next batch. It must not throw.
+   */
+  write(batch: PreparedBatch, whileCommitting?: () => void): Promise<void> {
+    return this.exclusive(() => this.writeNow(batch, whileCommitting));
   }
 
   /** Row counts, applied index and file size. */
@@ -159,23 +175,33 @@ export class ResultStore {
     this.instance.closeSync();
   }
 
-  private async applyNow(events: readonly Event[]): Promise<void> {
-    const applied = (this.committedIndex ??= await this.appliedIndex());
-    const rows = new EventRows();
-    let last = applied;
-    for (const event of events) {
-      // Skipping by index, not by position, also drops duplicates inside one batch.
-      if (event.index <= last) continue;
-      rows.add(event);
-      last = event.index;
+  /** The applied index as of the last committed batch, asked of the database when unknown. */
+  private async committed(): Promise<bigint> {
+    return (this.committedIndex ??= await this.appliedIndex());
+  }
+
+  private async writeNow(batch: PreparedBatch, whileCommitting?: () => void): Promise<void> {
+    const applied = await this.committed();
+    if (batch.after !== applied) {
+      throw new Error(`batch was prepared after event ${batch.after}, but the store holds events up to ${applied}`);
     }
-    if (last === applied) return;
+    if (batch.last === applied) {
+      whileCommitting?.();
+      return;
+    }
     await this.writer.run('BEGIN TRANSACTION');
     try {
-      await this.writeRows(rows);
-      await this.writer.run(`UPDATE collector_state SET applied_index = ${last.toString()} WHERE id = 1`);
-      await this.writer.run('COMMIT');
-      this.committedIndex = last;
+      const statements = await this.appendRows(batch.rows);
+      statements.push(`UPDATE collector_state SET applied_index = ${batch.last.toString()} WHERE id = 1`, 'COMMIT');
+      // One query for the rest: DuckDB runs it through to COMMIT without
+      // waiting for this thread between statements.
+      const done = this.writer.run(statements.join(';\n'));
+      try {
+        whileCommitting?.();
+      } finally {
+        await done;
+      }
+      this.committedIndex = batch.last;
     } catch (err) {
       // Whether a failed COMMIT left the batch in is unknown here: ask the database next time.
       this.committedIndex = undefined;
@@ -185,12 +211,16 @@ export class ResultStore {
     }
   }
 
-  /** Appends first, so that the set-based statements below see this batch's own jobs and tasks. */
-  private async writeRows(rows: EventRows): Promise<void> {
+  /**
+   * Appends the batch's rows and returns the set-based statements still to
+   * run. Appends come first, so that those statements see this batch's own
+   * jobs and tasks.
+   */
+  private async appendRows(rows: EventRows): Promise<string[]> {
     for (const batch of [rows.jobs, rows.tasks, rows.attempts, rows.testCases]) await appendBatch(this.writer, batch);
     const staged = [rows.metrics, rows.taskUpdateRows(), rows.jobUpdateRows()].filter((b) => b.rowCount > 0);
     for (const batch of staged) await appendBatch(this.writer, batch);
-    for (const sql of stagedSql(staged.map((b) => b.table.name))) await this.writer.run(sql);
+    return stagedSql(staged.map((b) => b.table.name));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
