@@ -11,6 +11,7 @@ import { CommandSchema, type Command } from '../libs/gen/dtf/state/v1/command_pb
 import { inProcessClient } from '../libs/rpc/in-process-client';
 import { Coordinator } from '../services/coordinator/coordinator';
 import { Collector } from '../services/results/collector';
+import { BenchChild } from './child';
 
 /** Tasks per submitted job and per assign/finish command while preparing the log. */
 export const ingestBatch = 1000;
@@ -18,21 +19,19 @@ export const ingestBatch = 1000;
 const cmd = (kind: Command['kind']) => create(CommandSchema, { timeMs: BigInt(Date.now()), kind });
 
 /**
- * How the collector reads the feed: over gRPC (`dtf results --coordinator`;
- * here both ends share this process) or in-process, as `dtf up` does.
+ * How the collector reads the feed: over gRPC from a coordinator in another
+ * process (`dtf results --coordinator`, `ingest-coordinator.ts`), or
+ * in-process, as `dtf up` does.
  */
 export type FeedPath = 'grpc' | 'in-process';
 
 /**
- * Prepares a coordinator whose log holds `results` finished no-op attempts,
- * then starts a collector on an empty DuckDB file and times it from start
- * until the database holds every event. Returns results per second.
+ * Starts a coordinator in `dir` whose log holds `results` finished no-op
+ * attempts (submitted, assigned and finished in jobs of {@link ingestBatch}).
  */
-export async function feedIngestRate(results: number, via: FeedPath, onProgress: (stored: number) => void): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-ingest-'));
+export async function preparedCoordinator(dir: string, results: number): Promise<Coordinator> {
   const logger = pino({ level: 'silent' });
   const c = await Coordinator.start({ dataDir: path.join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
-  let collector: Collector | undefined;
   try {
     await c.log.propose(cmd({ case: 'workerJoined', value: { $typeName: 'dtf.state.v1.WorkerJoined', worker: create(WorkerSchema, { id: 'w', slots: 1 }) } }));
     for (let done = 0, j = 0; done < results; j++) {
@@ -46,12 +45,42 @@ export async function feedIngestRate(results: number, via: FeedPath, onProgress:
       await c.log.propose(cmd({ case: 'finishAttempts', value: { $typeName: 'dtf.state.v1.FinishAttempts', results: keys.map((key) => create(AttemptResultSchema, { key, outcome: AttemptOutcome.SUCCEEDED, workerId: 'w', startedAtMs: now, finishedAtMs: now })) } }));
       done += n;
     }
-    const last = c.state.events.last;
+    return c;
+  } catch (e) {
+    await c.stop();
+    throw e;
+  }
+}
+
+/**
+ * Prepares a coordinator (see {@link preparedCoordinator}), then starts a
+ * collector on an empty DuckDB file and times it from start until the
+ * database holds every event. Returns results per second.
+ */
+export async function feedIngestRate(results: number, via: FeedPath, onProgress: (stored: number) => void): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-ingest-'));
+  const logger = pino({ level: 'silent' });
+  let c: Coordinator | undefined;
+  let child: BenchChild | undefined;
+  let collector: Collector | undefined;
+  try {
+    let port: number;
+    let last: bigint;
+    if (via === 'in-process') {
+      c = await preparedCoordinator(dir, results);
+      port = c.port;
+      last = c.state.events.last;
+    } else {
+      const started = await BenchChild.start('ingest-coordinator.ts', [dir, String(results)]);
+      child = started.child;
+      port = started.ready.port as number;
+      last = BigInt(started.ready.last as string);
+    }
     const t0 = performance.now();
     collector = await Collector.start({
-      coordinator: `127.0.0.1:${c.port}`,
+      coordinator: `127.0.0.1:${port}`,
       databasePath: path.join(dir, 'results.duckdb'),
-      feed: via === 'in-process' ? inProcessClient(ResultService, c.impls.results) : undefined,
+      feed: c ? inProcessClient(ResultService, c.impls.results) : undefined,
       logger,
     });
     const ticker = setInterval(() => onProgress(Number(collector!.seenIndex)), 500);
@@ -60,7 +89,8 @@ export async function feedIngestRate(results: number, via: FeedPath, onProgress:
     return (results / (performance.now() - t0)) * 1000;
   } finally {
     await collector?.stop();
-    await c.stop();
+    await c?.stop();
+    await child?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

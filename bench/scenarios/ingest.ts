@@ -4,7 +4,7 @@ import { pairwiseRatio } from '../stats';
 
 export const ingest: Scenario = {
   name: 'ingest',
-  summary: 'results/s from the committed feed into DuckDB (collector tailing a coordinator over gRPC, and in-process as in dtf up), beside the raw DuckDB Appender rate',
+  summary: 'results/s from the committed feed into DuckDB (collector tailing a coordinator in another process over gRPC, and in-process as in dtf up), beside the raw DuckDB Appender rate',
   async run(ctx) {
     const results = ctx.smoke ? 5_000 : 100_000;
     const progress = ctx.progress(3 * ctx.reps);
@@ -30,7 +30,7 @@ export const ingest: Scenario = {
         { name: 'in-process feed ingest ÷ raw Appender', ratios: pairwiseRatio(local.samples, raw.samples), subject: local, baseline: raw, target: '≥ 100,000 results/s absolute' },
       ],
       notes: [`${results} finished no-op attempts (about 3 events each: started, finished, task finished) prepared in the log, then one collector started on an empty DuckDB file and timed until it stored the last event`,
-        'feed: the collector tails the coordinator over gRPC, both in this process (as `dtf results --coordinator` would, but sharing one core); in-process feed: as `dtf up` runs it, no encoding',
+        'feed: the collector (this process) tails a coordinator in a child process over gRPC, as `dtf results --coordinator` does; in-process feed: as `dtf up` runs it, no encoding',
       ],
     };
   },
