@@ -123,6 +123,9 @@ export function utilisationAfter(capacity: Resources, free: Resources, holding: 
   let u = 0;
   if (capacity.cpu > 0) u = Math.max(u, 1 - (free.cpu - holding.cpu) / capacity.cpu);
   if (capacity.memory > 0) u = Math.max(u, 1 - (free.memory - holding.memory) / capacity.memory);
-  for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - ((free.devices.get(k) ?? 0) - (holding.devices.get(k) ?? 0)) / n);
+  // Most workers have no devices: skip making an iterator for an empty map.
+  if (capacity.devices.size > 0) {
+    for (const [k, n] of capacity.devices) if (n > 0) u = Math.max(u, 1 - ((free.devices.get(k) ?? 0) - (holding.devices.get(k) ?? 0)) / n);
+  }
   return Math.min(1, Math.max(0, u));
 }

@@ -72,20 +72,14 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     agingMs: ctx.agingMs,
     tenantShare: (t) => (ctx.tenantRunning(t) + (extra.get(t) ?? 0)) / Math.max(1e-9, ctx.tenantWeight(t)),
   };
-  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean; plainScanned?: boolean; plain?: IndexedHeap<PlainEntry> }
+  interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean; plainScans: number; plain?: IndexedHeap<PlainEntry> }
   const classes: ClassView[] = [];
-  const classesOf = new Map<FreeWorker, ClassView[]>();
   for (const cq of index.classes.values()) {
     const able = workers.filter((fw) => ctx.refusal(cq.requirements, fw.worker, cq.key) === undefined);
     if (able.length === 0) continue;
-    const view: ClassView = { key: cq.key, req: cq.requirements, demand: demandOf(cq.requirements), able, servable: false };
+    const view: ClassView = { key: cq.key, req: cq.requirements, demand: demandOf(cq.requirements), able, servable: false, plainScans: 0 };
     view.servable = able.some((fw) => fits(fw, view.demand));
     classes.push(view);
-    for (const fw of able) {
-      let list = classesOf.get(fw);
-      if (!list) classesOf.set(fw, (list = []));
-      list.push(view);
-    }
   }
   /** Per worker, its entries in the plain classes' worker heaps. */
   const plainEntries = new Map<FreeWorker, PlainEntry[]>();
@@ -122,18 +116,19 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     }
     extra.set(head.entry.tenant, (extra.get(head.entry.tenant) ?? 0) + 1);
     placements.push({ entry: head.entry, workerId: fw.worker.id, holding });
-    for (const v of classesOf.get(fw) ?? []) {
-      if (v.servable && !fits(fw, v.demand)) v.servable = v.able.some((w) => fits(w, v.demand));
-    }
+    // A class this placement left without a worker it fits on stays marked
+    // servable until its head is next chosen: bestWorker then finds no worker
+    // and marks it. Checking every class of the worker here instead cost a
+    // map of classes per free worker, built every round.
   }
   return placements;
 
   function bestWorker(entry: QueueEntry, view: ClassView, c: RoundContext): { fw: FreeWorker; holding: Resources } | undefined {
     const req = entry.task.spec?.requirements;
     if (c.rankers.length === 0 && isNothing(view.demand) && !(req && req.preferences.length > 0)) {
-      // The class's first placement scans; a heap pays off from the second.
-      const top = view.plainScanned ? plainHeap(view, c).peek()?.fw : bestPlain(view, c);
-      view.plainScanned = true;
+      // A class's first few plain placements scan; past them, a heap pays off.
+      const top = view.plainScans < plainScansMax ? bestPlain(view, c) : plainHeap(view, c).peek()?.fw;
+      view.plainScans++;
       return top && { fw: top, holding: allocate(view.demand, top.free)! };
     }
     let best: { fw: FreeWorker; holding: Resources; score: number } | undefined;
@@ -150,7 +145,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   /**
    * The best of the class's able workers with slots left by {@link plainScore}
    * (ties to the lower id), by one scan: what the heap's top would be, without
-   * building a heap of every free worker for a round that places one task.
+   * building a heap of every free worker for a round that places a few tasks.
    */
   function bestPlain(view: ClassView, c: RoundContext): FreeWorker | undefined {
     let best: FreeWorker | undefined;
@@ -168,9 +163,9 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
 
   /**
    * The class's able workers with slots left, best first by {@link plainScore}
-   * (ties to the lower id), built on the class's second plain placement and
-   * kept in order as placements change workers: a choice costs O(log W), not
-   * a scan of every free worker per task.
+   * (ties to the lower id), built once the class has had {@link plainScansMax}
+   * plain placements in the round and kept in order as placements change
+   * workers: a choice costs O(log W), not a scan of every free worker per task.
    */
   function plainHeap(view: ClassView, c: RoundContext): IndexedHeap<PlainEntry> {
     if (view.plain) return view.plain;
@@ -187,6 +182,14 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
     return heap;
   }
 }
+
+/**
+ * Plain placements of one class in one round that scan the free workers
+ * before a heap of them is built. Rounds of a few tasks are the common case
+ * under a steady trickle of jobs, and a heap per round (an entry per free
+ * worker) was a tenth of what the coordinator allocated there.
+ */
+export const plainScansMax = 8;
 
 /** A worker in one plain class's heap of workers. */
 interface PlainEntry {

@@ -1,4 +1,4 @@
-import { clone, create } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import {
   AttemptOutcome,
   AttemptResultSchema,
@@ -33,6 +33,7 @@ import { compactSpec } from './compact-spec';
 import { DurationModel } from './duration-model';
 import { EventLog } from './event-log';
 import { planJob } from './job-plan';
+import { jobSnapshot } from './job-snapshot';
 import { NONE, newTask } from './new-task';
 import { backoffMs, decideRetry, isInfraFailure } from './retry-policy';
 import { holdingOf, snapshotOf } from './state-snapshot';
@@ -395,7 +396,7 @@ export class CoordinatorState {
       case: 'jobSubmitted',
       value: {
         $typeName: 'dtf.result.v1.JobSubmitted',
-        job: clone(JobSchema, stored),
+        job: jobSnapshot(stored),
         tasks: record.taskIds.map((id) => submittedSnapshot(this.tasks.get(id)!.task)),
       },
     });
@@ -656,7 +657,7 @@ export class CoordinatorState {
     job.state = deriveJobState(counts);
     if (job.state !== before && isJobFinal(job.state)) {
       job.finishedAtMs = timeMs ?? 0n;
-      this.events.push({ case: 'jobFinished', value: { $typeName: 'dtf.result.v1.JobFinished', job: clone(JobSchema, job) } });
+      this.events.push({ case: 'jobFinished', value: { $typeName: 'dtf.result.v1.JobFinished', job: jobSnapshot(job) } });
     }
   }
 
