@@ -109,6 +109,25 @@ export function subtract(a: Resources, b: Resources): Resources {
   return out;
 }
 
+/**
+ * `out = capacity - used - held`, written into `out` (a worker's free
+ * resources, recomputed every round without allocating). Its device map is
+ * new when any of the three has devices, else the shared empty one, by the
+ * same rule as {@link subtract}.
+ */
+export function freeInto(out: Resources, capacity: Resources, used: Resources, held: Resources | undefined): Resources {
+  out.cpu = capacity.cpu - used.cpu - (held?.cpu ?? 0);
+  out.memory = capacity.memory - used.memory - (held?.memory ?? 0);
+  if (capacity.devices.size === 0 && used.devices.size === 0 && !(held && held.devices.size > 0)) {
+    out.devices = NO_DEVICES;
+    return out;
+  }
+  out.devices = new Map(capacity.devices);
+  for (const [k, n] of used.devices) out.devices.set(k, (out.devices.get(k) ?? 0) - n);
+  if (held) for (const [k, n] of held.devices) out.devices.set(k, (out.devices.get(k) ?? 0) - n);
+  return out;
+}
+
 /** Nothing: what a slot-only task holds, and what an idle worker uses. Never written. */
 export const NO_RESOURCES: Readonly<Resources> = Object.freeze({ cpu: 0, memory: 0, devices: NO_DEVICES });
 

@@ -272,6 +272,11 @@ describe('scheduleRound', () => {
         const naive = naiveRound(buildIndex(queue), buildFleet(fleet), ctx);
         expect(sequenceOf(fast)).toEqual(sequenceOf(naive));
         fast.forEach((p, i) => expect(p.holding).toEqual(naive[i].holding));
+        // Half the workers keep their feasibility from one round to the next, as the dispatcher's do.
+        const feasible = fleet.map(() => new Map<string, boolean>());
+        const keeping = () => buildFleet(fleet).map((fw, i) => (i % 2 === 0 ? { ...fw, feasible: feasible[i] } : fw));
+        scheduleRound(buildIndex(queue), keeping(), ctx);
+        expect(sequenceOf(scheduleRound(buildIndex(queue), keeping(), ctx))).toEqual(sequenceOf(naive));
       }),
       { seed, numRuns },
     );

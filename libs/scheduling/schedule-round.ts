@@ -12,6 +12,13 @@ export interface FreeWorker {
   /** Resources not held by running or proposed attempts. */
   free: Resources;
   capacity: Resources;
+  /**
+   * Whether the worker can ever run each requirement class, by class key: a
+   * cache the caller may keep with the worker across rounds (valid while the
+   * worker object is the same and it stays online, uncordoned, undrained), so
+   * a round does not ask `refusal` again for every free worker.
+   */
+  feasible?: Map<string, boolean>;
 }
 
 /** How feasible workers are ranked within a pool (the worker label `pool`). */
@@ -75,7 +82,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
   interface ClassView { key: string; req: Requirements | undefined; demand: Demand; able: FreeWorker[]; servable: boolean; plainScans: number; plain?: IndexedHeap<PlainEntry> }
   const classes: ClassView[] = [];
   for (const cq of index.classes.values()) {
-    const able = workers.filter((fw) => ctx.refusal(cq.requirements, fw.worker, cq.key) === undefined);
+    const able = workers.filter((fw) => canRun(fw, cq.requirements, cq.key, ctx));
     if (able.length === 0) continue;
     const view: ClassView = { key: cq.key, req: cq.requirements, demand: demandOf(cq.requirements), able, servable: false, plainScans: 0 };
     view.servable = able.some((fw) => fits(fw, view.demand));
@@ -213,6 +220,16 @@ function plainScore(fw: FreeWorker, c: RoundContext): number {
   const mode = c.ranking.pools[fw.worker.labels.pool ?? ''] ?? c.ranking.default;
   const sign = mode === 'binpack' ? 1 : -1;
   return sign * utilisationAfter(fw.capacity, fw.free, NO_RESOURCES) * 1e4 - sign * Math.min(fw.slots, 999) / 1e3;
+}
+
+/** Whether the worker can ever run the class (no refusal), from its cache when it has one. */
+function canRun(fw: FreeWorker, req: Requirements | undefined, cls: string, ctx: RoundContext): boolean {
+  let ok = fw.feasible?.get(cls);
+  if (ok === undefined) {
+    ok = ctx.refusal(req, fw.worker, cls) === undefined;
+    fw.feasible?.set(cls, ok);
+  }
+  return ok;
 }
 
 function fits(fw: FreeWorker, d: Demand): boolean {

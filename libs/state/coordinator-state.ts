@@ -268,7 +268,12 @@ export class CoordinatorState {
 
   /** What a worker has free now: its capacity less what its running attempts hold. */
   freeOn(worker: Worker): Resources {
-    return subtract(capacityOf(worker), this.usedByWorker.get(worker.id) ?? NO_RESOURCES);
+    return subtract(capacityOf(worker), this.usedOn(worker.id));
+  }
+
+  /** What the worker's running attempts hold; read-only. */
+  usedOn(workerId: string): Resources {
+    return this.usedByWorker.get(workerId) ?? NO_RESOURCES;
   }
 
   /** The tenant's running and queued task counts. */

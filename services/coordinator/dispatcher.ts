@@ -7,12 +7,16 @@ import { pluginCheckers, pluginRankers } from '../../libs/scheduling/plugin-guar
 import { preferenceScore } from '../../libs/scheduling/preferences';
 import type { QueueEntry } from '../../libs/scheduling/ready-index';
 import { requirementClass } from '../../libs/scheduling/requirement-class';
-import { addResources, capacityOf, emptyResources, subtract, type Resources } from '../../libs/scheduling/resources';
+import { addResources, capacityOf, emptyResources, freeInto, subtract, type Resources } from '../../libs/scheduling/resources';
 import { defaultRanking, scheduleRound, type FreeWorker, type RankingPolicy, type RoundContext } from '../../libs/scheduling/schedule-round';
 import { breakerAllows } from '../../libs/state/circuit-breaker';
 import type { ApplyResult, CoordinatorState } from '../../libs/state/coordinator-state';
 import type { WorkerRoomNow } from '../../libs/scheduling/explain-task';
 import type { WorkerHub } from './worker-hub';
+import type { WorkerSession } from './worker-session';
+
+/** Read once: an enum member read through the generated module's exports is a getter call per read. */
+const ONLINE = WorkerState.ONLINE;
 
 /** Placements proposed in one log entry at most. */
 export const placementsPerRoundMax = 4096;
@@ -66,6 +70,12 @@ export class Dispatcher {
   private readonly policy: SchedulingOptions;
   /** Everything of a round's context but the time, made once. */
   private readonly contextBase: RoundContext;
+  /**
+   * Per session, its FreeWorker, reused round after round: a round over a
+   * large idle fleet made an object, a resources value and a feasibility
+   * lookup per worker, most of its cost at 2,000 workers.
+   */
+  private readonly views = new WeakMap<WorkerSession, FreeWorker & { feasible: Map<string, boolean> }>();
   /** Rounds run and tasks placed, for metrics. */
   rounds = 0;
   placed = 0;
@@ -125,24 +135,30 @@ export class Dispatcher {
   private readonly checkers: FeasibilityChecker[];
   private readonly rankers: Ranker[];
 
-  /** Workers that may take work now, with what they have free. */
+  /**
+   * Workers that may take work now, with what they have free. The objects
+   * are reused by the next call (a round changes them in place): use them
+   * before asking again.
+   */
   freeWorkers(nowMs: number): FreeWorker[] {
     const out: FreeWorker[] = [];
     const now = BigInt(nowMs);
     for (const s of this.hub.sessions.values()) {
+      if (s.closed || s.credits <= 0) continue;
       const w = this.state.workers.get(s.workerId);
-      if (s.closed || s.credits <= 0 || !w || w.state !== WorkerState.ONLINE || w.cordoned || w.draining) continue;
+      if (!w || w.state !== ONLINE || w.cordoned || w.draining) continue;
       const allows = breakerAllows(w.breaker, now);
       if (allows === 'none') continue;
       if (allows === 'probe' && (this.state.runningCount(w.id) > 0 || this.proposedUse.has(w.id))) continue;
-      const free = this.state.freeOn(w);
-      const held = this.proposedUse.get(w.id);
-      out.push({
-        worker: w,
-        slots: allows === 'probe' ? 1 : s.credits,
-        free: held ? subtract(free, held) : free,
-        capacity: capacityOf(w),
-      });
+      let view = this.views.get(s);
+      if (!view || view.worker !== w) {
+        // A new session, or the worker rejoined as a new object: what it can run is asked afresh.
+        view = { worker: w, slots: 0, free: emptyResources(), capacity: capacityOf(w), feasible: new Map() };
+        this.views.set(s, view);
+      }
+      view.slots = allows === 'probe' ? 1 : s.credits;
+      freeInto(view.free, view.capacity, this.state.usedOn(w.id), this.proposedUse.get(w.id));
+      out.push(view);
     }
     return out;
   }
