@@ -99,7 +99,10 @@ export class ResultStore {
    *
    * `whileCommitting` is called once the rows are appended and DuckDB is
    * running the batch's remaining statements and COMMIT on its own thread:
-   * the moment to prepare the next batch. It must not throw.
+   * the moment to prepare the next batch. It should not throw: if it does,
+   * the write waits for DuckDB, then fails with that error whether or not
+   * the batch was stored, and the store asks the database for its applied
+   * index before the next write.
    */
   write(batch: PreparedBatch, whileCommitting?: () => void): Promise<void> {
     return this.exclusive(() => this.writeNow(batch, whileCommitting));
