@@ -149,6 +149,18 @@ describe('ResultStore', () => {
     await store.close();
   });
 
+  it('fails a write whose whileCommitting throws, after the batch is stored, and goes on from the stored index', async () => {
+    const store = await ResultStore.open(join(dir, 'results.duckdb'));
+    const events = fullJob('j1');
+    await expect(store.write(prepareBatch(events.slice(0, 5), 0n), () => {
+      throw new Error('preparing the next batch failed');
+    })).rejects.toThrow('preparing the next batch failed');
+    expect(await store.appliedIndex()).toBe(5n);
+    await store.write(prepareBatch(events.slice(5), 5n));
+    expect(await store.status()).toMatchObject({ appliedIndex: 11n, jobs: 1n, tasks: 3n, attempts: 3n });
+    await store.close();
+  });
+
   it('drops duplicates inside one batch', async () => {
     const store = await ResultStore.open(join(dir, 'results.duckdb'));
     const events = fullJob('j1');
