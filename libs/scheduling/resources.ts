@@ -103,17 +103,13 @@ export function addResources(into: Resources, r: Resources, sign: 1 | -1): void 
 
 /** `a - b` as a new value (its device map is new too, unless neither has devices). */
 export function subtract(a: Resources, b: Resources): Resources {
-  if (a.devices.size === 0 && b.devices.size === 0) return { cpu: a.cpu - b.cpu, memory: a.memory - b.memory, devices: NO_DEVICES };
-  const out: Resources = { cpu: a.cpu, memory: a.memory, devices: new Map(a.devices) };
-  addResources(out, b, -1);
-  return out;
+  return freeInto({ cpu: 0, memory: 0, devices: NO_DEVICES }, a, b, undefined);
 }
 
 /**
  * `out = capacity - used - held`, written into `out` (a worker's free
  * resources, recomputed every round without allocating). Its device map is
- * new when any of the three has devices, else the shared empty one, by the
- * same rule as {@link subtract}.
+ * new when any of the three has devices, else the shared empty one.
  */
 export function freeInto(out: Resources, capacity: Resources, used: Resources, held: Resources | undefined): Resources {
   out.cpu = capacity.cpu - used.cpu - (held?.cpu ?? 0);

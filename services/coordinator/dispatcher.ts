@@ -120,7 +120,7 @@ export class Dispatcher {
   refusal(req: Requirements | undefined, worker: Worker, cls: string): Refusal | undefined {
     // Cordon, drain and state change in place: such workers are not cached
     // (they are rare, and the scheduler skips them before asking).
-    if (worker.cordoned || worker.draining || worker.state !== WorkerState.ONLINE) return firstRefusal(req, worker, this.checkers);
+    if (worker.cordoned || worker.draining || worker.state !== ONLINE) return firstRefusal(req, worker, this.checkers);
     let byClass = this.feasibility.get(worker);
     if (!byClass) this.feasibility.set(worker, (byClass = new Map()));
     let r = byClass.get(cls);
@@ -248,7 +248,7 @@ export class Dispatcher {
     if (this.state.queue.size > 0) {
       for (const w of this.state.workers.values()) {
         const b = w.breaker;
-        if (w.state === WorkerState.ONLINE && b?.quarantined && !b.probing && Number(b.untilMs) > nowMs) due = Math.min(due, Number(b.untilMs));
+        if (w.state === ONLINE && b?.quarantined && !b.probing && Number(b.untilMs) > nowMs) due = Math.min(due, Number(b.untilMs));
       }
     }
     if (due <= nowMs || due >= this.dueAt) return;

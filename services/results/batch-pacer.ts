@@ -7,7 +7,7 @@
  * batch started…
  */
 export const batchLingerMs = 250;
-/** …unless this many events (the most one transaction takes) are already waiting… */
+/** …unless this many events are already waiting (also the most one transaction takes)… */
 export const batchEventsTarget = 60_000;
 /**
  * …or the feed has been silent this long: the burst is over, so waiting gains

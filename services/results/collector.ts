@@ -11,10 +11,8 @@ import { ResultStore } from './result-store';
 export const reconnectBackoffMaxMs = 5000;
 /** The checkpoint is reported to the coordinator at most this often. */
 export const checkpointIntervalMs = 1000;
-/** Events written in one DuckDB transaction at most (what the pacer waits for). */
-export const batchEventsMax = batchEventsTarget;
 /** Events read ahead of the writer at most, before reading pauses until a batch is written. */
-export const bufferedEventsMax = 3 * batchEventsMax;
+export const bufferedEventsMax = 3 * batchEventsTarget;
 
 export interface CollectorOptions {
   /** host:port of the coordinator's gRPC port (comma-separated: members of a cluster), dialled unless `feed` is given. */
@@ -127,7 +125,7 @@ export class Collector {
     let wakeReader: (() => void) | undefined;
     const take = (): PreparedBatch => {
       pacer.started();
-      const batch = prepareBatch(pending.splice(0, batchEventsMax), after);
+      const batch = prepareBatch(pending.splice(0, batchEventsTarget), after);
       after = batch.last;
       return batch;
     };
