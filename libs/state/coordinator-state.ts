@@ -379,7 +379,9 @@ export class CoordinatorState {
     }));
     this.pendingCount += recs.length;
     this.tenant(tenant).queued += recs.length;
-    for (const [i, rec] of recs.entries()) {
+    // An index loop: entries() made an iterator result and a pair per task.
+    for (let i = 0; i < recs.length; i++) {
+      const rec = recs[i];
       const deadline = rec.task.spec?.deadlineMs ?? 0n;
       if (deadline > 0n) {
         // Predicted finish with unlimited workers: the longest chain of dependencies ending here.

@@ -112,7 +112,7 @@ export class EventRows {
     const requirements = spec?.requirements ? toJsonString(RequirementsSchema, spec.requirements) : '{}';
     this.newTasks.set(task.id, this.tasks.add([
       task.id, task.jobId, spec?.name ?? '', taskStates.name(task.state), spec?.priority ?? 0,
-      requirements, JSON.stringify(spec?.tags ?? {}), millisToTimestamp(task.createdAtMs),
+      requirements, mapJson(spec?.tags), millisToTimestamp(task.createdAtMs),
       millisToTimestamp(task.finishedAtMs), task.attempt, spec?.shell ?? '',
       JSON.stringify(spec?.argv ?? []), spec?.workingDir ?? '', spec?.timeoutMs ?? 0, spec?.retries ?? 0,
     ]));
@@ -212,6 +212,12 @@ export class EventRows {
     if (!u) this.jobUpdates.set(jobId, (u = { state: null, started: false, finishedAt: null, job: null }));
     return u;
   }
+}
+
+/** A map field as JSON; most tasks have no tags, and their '{}' is one shared string. */
+function mapJson(map: Record<string, string> | undefined): string {
+  for (const _ in map) return JSON.stringify(map);
+  return '{}';
 }
 
 /** Proto times are epoch milliseconds with 0 meaning "not set"; DuckDB gets NULL for those, else microseconds. */

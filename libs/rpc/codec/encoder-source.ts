@@ -166,7 +166,7 @@ function sizeField(f: DescField, index: Index): string {
       const inner = fn ? 'const inner = sp++; ' : '';
       return guarded(
         f,
-        `for (const k of Object.keys(v)) { const x = v[k]; slot = sp++; ${inner}const e = 2 + stringBytes(k) + ${value}; sizes[slot] = e; n += ${int(tagBytes(f.number, wireLen).length)} + varint32Bytes(e) + e; }`,
+        `for (const k in v) { const x = v[k]; slot = sp++; ${inner}const e = 2 + stringBytes(k) + ${value}; sizes[slot] = e; n += ${int(tagBytes(f.number, wireLen).length)} + varint32Bytes(e) + e; }`,
       );
     }
   }
@@ -200,7 +200,7 @@ function writeField(f: DescField, index: Index): string {
       const valueTag = writeTag(2, t === undefined ? wireLen : wireOf(t));
       return guarded(
         f,
-        `for (const k of Object.keys(v)) { const x = v[k]; ${writeTag(f.number, wireLen)} pos = writeVarint32(buf, pos, sizes[wp++]); buf[pos++] = 10; pos = writeString(buf, pos, k); ${valueTag} ${value} }`,
+        `for (const k in v) { const x = v[k]; ${writeTag(f.number, wireLen)} pos = writeVarint32(buf, pos, sizes[wp++]); buf[pos++] = 10; pos = writeString(buf, pos, k); ${valueTag} ${value} }`,
       );
     }
   }
