@@ -169,6 +169,7 @@ export class Coordinator {
       { ...this.opts.scheduling, plugins: this.opts.plugins ?? [] },
     );
     this.hub.onCapacity = () => this.dispatcher.kick();
+    this.hub.pushedTo = (workerId, key) => this.dispatcher.pushedTo(workerId, key);
     this.state.events.onAppend = () => this.changes.notify();
     if (this.leading) this.dispatcher.kick();
     else this.dispatcher.stop();

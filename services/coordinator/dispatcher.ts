@@ -49,13 +49,26 @@ interface Proposed {
 
 /**
  * Runs scheduling rounds: match ready tasks to workers with credit and room,
- * commit the decisions through the log, then push the accepted assignments.
+ * push the assignments to the workers and propose them to the log in the
+ * same turn.
+ *
+ * An assignment reaches its worker while its AssignAttempts entry is being
+ * made durable, not after: waiting for that commit was a whole log write
+ * (half the submit-to-start latency at 1,000 tasks/s). The state still
+ * changes only when the entry commits. What the log then rejects (the task
+ * was cancelled meanwhile, the log failed, this member lost leadership) is
+ * withdrawn: the worker gets a Cancel, and the task, if still pending, goes
+ * back to the queue. A worker that ran it anyway reports a result for an
+ * attempt the state never had, which is rejected as stale, so recording stays
+ * exactly-once and execution at-least-once, as for a lost worker. Until the
+ * entry commits, the worker's progress and output for the attempt are
+ * accepted as its own ({@link Dispatcher.pushedTo}).
  *
  * Rounds may overlap: a round places while earlier ones are still being
  * committed. A task is still never placed twice: a round takes the tasks it
- * places out of the queue and spends credits and resources at proposal time;
- * what the log rejects goes back. The state machine would reject a second
- * placement of a task that is no longer pending anyway.
+ * places out of the queue and spends credits and resources at proposal time.
+ * The state machine would reject a second placement of a task that is no
+ * longer pending anyway.
  */
 export class Dispatcher {
   private scheduled = false;
@@ -63,6 +76,8 @@ export class Dispatcher {
   private inFlight = 0;
   /** Resources held by proposed, not yet committed, placements. */
   private readonly proposedUse = new Map<string, Resources>();
+  /** Attempts pushed to a worker whose AssignAttempts entry has not committed yet, by task id. */
+  private readonly pushed = new Map<string, { attempt: number; workerId: string }>();
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt = Infinity;
   /** Feasibility per worker object (a rejoin makes a new one) and requirement class. */
@@ -76,9 +91,10 @@ export class Dispatcher {
    * lookup per worker, most of its cost at 2,000 workers.
    */
   private readonly views = new WeakMap<WorkerSession, FreeWorker & { feasible: Map<string, boolean> }>();
-  /** Rounds run and tasks placed, for metrics. */
+  /** Rounds run, tasks placed, and pushed assignments the log rejected, for metrics. */
   rounds = 0;
   placed = 0;
+  withdrawn = 0;
 
   constructor(
     private readonly state: CoordinatorState,
@@ -129,6 +145,12 @@ export class Dispatcher {
       byClass.set(cls, r);
     }
     return r ?? undefined;
+  }
+
+  /** True while `key` is pushed to `workerId` and its assignment is still being committed. */
+  pushedTo(workerId: string, key: AttemptKey): boolean {
+    const p = this.pushed.get(key.taskId);
+    return p !== undefined && p.attempt === key.attempt && p.workerId === workerId;
   }
 
   /** Plug-in checkers, guarded: a throwing one refuses with a reason instead of breaking the round. */
@@ -209,11 +231,16 @@ export class Dispatcher {
     }
     this.rounds++;
     if (placements.length === 0) return;
+    const byWorker = new Map<string, Assignment[]>();
     for (const p of placements) {
       this.hub.sessions.get(p.workerId)!.credits--;
       let held = this.proposedUse.get(p.workerId);
       if (!held) this.proposedUse.set(p.workerId, (held = emptyResources()));
       addResources(held, p.holding, 1);
+      this.pushed.set(p.key.taskId, { attempt: p.key.attempt, workerId: p.workerId });
+      let list = byWorker.get(p.workerId);
+      if (!list) byWorker.set(p.workerId, (list = []));
+      list.push({ $typeName: 'dtf.worker.v1.Assignment', key: p.key, jobId: p.entry.task.jobId, spec: p.entry.task.spec });
     }
     this.inFlight++;
     this.log.propose(this.hub.command({
@@ -222,19 +249,26 @@ export class Dispatcher {
     })).then(
       (res) => this.committed(placements, res),
       (e: Error) => {
-        this.giveBack(placements);
+        this.withdraw(placements);
         this.onError(e);
       },
     ).finally(() => {
       for (const p of placements) {
         const held = this.proposedUse.get(p.workerId);
-        if (!held) continue;
-        addResources(held, p.holding, -1);
-        if (held.cpu <= 0 && held.memory <= 0 && [...held.devices.values()].every((n) => n <= 0)) this.proposedUse.delete(p.workerId);
+        if (held) {
+          addResources(held, p.holding, -1);
+          if (held.cpu <= 0 && held.memory <= 0 && [...held.devices.values()].every((n) => n <= 0)) this.proposedUse.delete(p.workerId);
+        }
+        if (this.pushedTo(p.workerId, p.key)) this.pushed.delete(p.key.taskId);
       }
       this.inFlight--;
       this.kick();
     });
+    // Pushed after proposing, in the same turn: the worker's result can only
+    // be proposed after this entry, so it is applied after the assignment.
+    for (const [workerId, assignments] of byWorker) {
+      this.hub.sessions.get(workerId)!.send({ case: 'assign', value: { $typeName: 'dtf.worker.v1.Assign', assignments } });
+    }
     // Credits may be left (a bounded round, or a later kick folded into this one).
     this.kick();
   }
@@ -261,33 +295,37 @@ export class Dispatcher {
     this.dueTimer.unref?.();
   }
 
-  /** Pushes what was accepted and gives back the credits and tasks of what was not. */
+  /** Counts what the log accepted and withdraws what it rejected. */
   private committed(placements: Proposed[], res: ApplyResult): void {
     if (res.kind !== 'assigned') {
-      this.giveBack(placements);
+      this.withdraw(placements);
       return;
-    }
-    const byWorker = new Map<string, Assignment[]>();
-    for (const a of res.accepted) {
-      let list = byWorker.get(a.workerId);
-      if (!list) byWorker.set(a.workerId, (list = []));
-      list.push({ $typeName: 'dtf.worker.v1.Assignment', key: a.key, jobId: a.task.jobId, spec: a.task.spec });
-    }
-    for (const [workerId, assignments] of byWorker) {
-      this.hub.sessions.get(workerId)?.send({ case: 'assign', value: { $typeName: 'dtf.worker.v1.Assign', assignments } });
     }
     if (res.rejected.length > 0) {
       const rejected = new Set(res.rejected.map((k) => k.taskId));
-      this.giveBack(placements.filter((p) => rejected.has(p.key.taskId)));
+      this.withdraw(placements.filter((p) => rejected.has(p.key.taskId)));
     }
     this.placed += res.accepted.length;
   }
 
-  private giveBack(placements: Proposed[]): void {
+  /**
+   * Takes back pushed assignments the log did not record: their workers are
+   * told to cancel them, and their tasks, if still pending, are queued again.
+   * The credits are not given back here: each worker returns its own when it
+   * reports the cancelled attempt, as for any finished one.
+   */
+  private withdraw(placements: Proposed[]): void {
+    const byWorker = new Map<string, AttemptKey[]>();
     for (const p of placements) {
-      const s = this.hub.sessions.get(p.workerId);
-      if (s) s.credits++;
+      let keys = byWorker.get(p.workerId);
+      if (!keys) byWorker.set(p.workerId, (keys = []));
+      keys.push(p.key);
       this.state.requeue(p.entry);
     }
+    for (const [workerId, keys] of byWorker) {
+      // graceMs 0: the worker's default grace.
+      this.hub.sessions.get(workerId)?.send({ case: 'cancel', value: { $typeName: 'dtf.worker.v1.Cancel', keys, graceMs: 0 } });
+    }
+    this.withdrawn += placements.length;
   }
 }

@@ -56,6 +56,8 @@ export class WorkerHub {
   private readonly startedMs: number;
   private readonly finishes: FinishBatcher;
   onCapacity: () => void = () => {};
+  /** True while an assignment of `key` pushed to `workerId` is still being committed (set by the dispatcher's owner). */
+  pushedTo: (workerId: string, key: AttemptKey) => boolean = () => false;
 
   constructor(
     private readonly state: CoordinatorState,
@@ -121,6 +123,8 @@ export class WorkerHub {
     if (!this.touch(session)) return false;
     const task = key ? this.state.tasks.get(key.taskId)?.task : undefined;
     if (task && key && task.attempt === key.attempt && task.workerId === session.workerId) return true;
+    // Output can arrive before the assignment's entry commits: the worker has it from the push.
+    if (key && this.pushedTo(session.workerId, key)) return true;
     this.staleUpdates++;
     return false;
   }

@@ -1,0 +1,144 @@
+import { create } from '@bufbuild/protobuf';
+import { DeviceKind, HardwareSchema, TaskState, type AttemptKey } from '../../libs/gen/dtf/common/v1/common_pb';
+import type { Command } from '../../libs/gen/dtf/state/v1/command_pb';
+import type { ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
+import { LogError, type ReplicatedLog } from '../../libs/log/replicated-log';
+import { AsyncQueue } from '../../libs/rpc/async-queue';
+import { CoordinatorState, type ApplyResult } from '../../libs/state/coordinator-state';
+import { cancelTasks, command, submitJob, workerLost } from '../../libs/state/test-commands';
+import { Dispatcher } from './dispatcher';
+import { WorkerHub, defaultLiveness } from './worker-hub';
+import type { WorkerSession } from './worker-session';
+
+/**
+ * A log that applies at once, except AssignAttempts entries while `hold` is
+ * set: those wait, in order, until `release` (or fail with `failHeld`), so a
+ * test can act between a round's push and its commit.
+ */
+class GatedLog implements ReplicatedLog {
+  hold = false;
+  private index = 0n;
+  private held: { cmd: Command; resolve: (r: ApplyResult) => void; reject: (e: Error) => void }[] = [];
+
+  constructor(private readonly state: CoordinatorState) {}
+
+  propose(cmd: Command): Promise<ApplyResult> {
+    if (this.hold && cmd.kind.case === 'assignAttempts') {
+      return new Promise((resolve, reject) => this.held.push({ cmd, resolve, reject }));
+    }
+    return Promise.resolve(this.state.apply(++this.index, cmd));
+  }
+
+  release(): void {
+    for (const h of this.held.splice(0)) h.resolve(this.state.apply(++this.index, h.cmd));
+  }
+
+  failHeld(): void {
+    for (const h of this.held.splice(0)) h.reject(new LogError('disk full'));
+  }
+
+  appliedIndex(): bigint {
+    return this.index;
+  }
+
+  async close(): Promise<void> {}
+}
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+async function setup() {
+  const state = new CoordinatorState();
+  const log = new GatedLog(state);
+  const hub = new WorkerHub(state, log, Date.now, defaultLiveness);
+  const errors: Error[] = [];
+  const dispatcher = new Dispatcher(state, log, hub, (e) => errors.push(e));
+  hub.onCapacity = () => dispatcher.kick();
+  hub.pushedTo = (workerId, key) => dispatcher.pushedTo(workerId, key);
+  const down = new AsyncQueue<ConnectResponse>();
+  const sent: ConnectResponse['msg'][] = [];
+  void (async () => {
+    for await (const m of down) sent.push(m.msg);
+  })();
+  const hardware = create(HardwareSchema, { cpuCores: 2, memoryBytes: 1n << 30n, devices: [{ kind: DeviceKind.CPU }] });
+  const session: WorkerSession = await hub.open({ workerId: 'w1', name: 'w1', hardware, labels: {}, slots: 1, freeSlots: 1, running: [], httpOnly: false }, down);
+  await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 't1' }])));
+  return { state, log, hub, dispatcher, session, sent, errors };
+}
+
+function sentOf<C extends ConnectResponse['msg']['case']>(sent: ConnectResponse['msg'][], c: C): Extract<ConnectResponse['msg'], { case: C }>['value'][] {
+  return sent.filter((m) => m.case === c).map((m) => m.value) as never;
+}
+
+const t1: AttemptKey = { $typeName: 'dtf.common.v1.AttemptKey', taskId: 't1', attempt: 1 };
+
+describe('Dispatcher', () => {
+  it('pushes an assignment while its entry commits, and takes the worker\'s output for it as the worker\'s own', async () => {
+    const { log, hub, dispatcher, session, sent, state } = await setup();
+    log.hold = true;
+    dispatcher.kick();
+    await turn();
+    await turn();
+    expect(sentOf(sent, 'assign').flatMap((a) => a.assignments.map((x) => x.key))).toEqual([t1]);
+    expect(state.tasks.get('t1')!.task.state).toBe(TaskState.PENDING); // not committed yet
+    expect(session.credits).toBe(0);
+    expect(hub.acceptUpdate(session, t1)).toBe(true);
+    expect(hub.acceptUpdate(session, { ...t1, attempt: 2 })).toBe(false);
+
+    log.release();
+    await turn();
+    expect(state.tasks.get('t1')!.task.state).toBe(TaskState.RUNNING);
+    expect(dispatcher.placed).toBe(1);
+    expect(dispatcher.pushedTo('w1', t1)).toBe(false);
+    expect(hub.acceptUpdate(session, t1)).toBe(true); // now through the state
+    expect(sentOf(sent, 'cancel')).toEqual([]);
+  });
+
+  it('withdraws a pushed assignment the log rejects: the worker is told to cancel it and keeps its credit spent until it reports', async () => {
+    const { log, hub, dispatcher, session, sent, state } = await setup();
+    log.hold = true;
+    dispatcher.kick();
+    await turn();
+    await turn();
+    expect(sentOf(sent, 'assign')).toHaveLength(1);
+    // The task is cancelled before the held AssignAttempts entry applies, so the log rejects the placement.
+    await log.propose(command(BigInt(Date.now()), cancelTasks(['t1'])));
+    log.release();
+    await turn();
+    expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([t1]);
+    expect(dispatcher.withdrawn).toBe(1);
+    expect(dispatcher.placed).toBe(0);
+    expect(state.tasks.get('t1')!.task.state).toBe(TaskState.CANCELLED);
+    expect(state.queue.size).toBe(0);
+    expect(session.credits).toBe(0);
+    expect(hub.acceptUpdate(session, t1)).toBe(false);
+  });
+
+  it('queues a withdrawn task again when it is still pending', async () => {
+    const { log, dispatcher, sent, state } = await setup();
+    log.hold = true;
+    dispatcher.kick();
+    await turn();
+    await turn();
+    // The worker is lost before the placement commits: the log rejects it, the task waits for another worker.
+    await log.propose(command(BigInt(Date.now()), workerLost('w1')));
+    log.release();
+    await turn();
+    expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([t1]);
+    expect(state.tasks.get('t1')!.task.state).toBe(TaskState.PENDING);
+    expect(state.queue.size).toBe(1);
+  });
+
+  it('withdraws what it pushed when the log fails, and reports the failure', async () => {
+    const { log, dispatcher, sent, state, errors } = await setup();
+    log.hold = true;
+    dispatcher.kick();
+    await turn();
+    await turn();
+    log.failHeld();
+    await turn();
+    expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([t1]);
+    expect(errors.map((e) => e.message)).toEqual(['disk full']);
+    expect(state.queue.size).toBe(1);
+    expect(dispatcher.pushedTo('w1', t1)).toBe(false);
+  });
+});
