@@ -1,11 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { describeShares, type CpuShares } from './cpu-time';
 import type { Figure, Measure, Outcome } from './scenario';
 import { summarize, type Summary } from './stats';
 
 /** One scenario's entry in a run's report. */
-export type ScenarioReport = { name: string; summary: string; durationMs: number } & (Outcome | { status: 'failed'; reason: string });
+export type ScenarioReport = {
+  name: string;
+  summary: string;
+  durationMs: number;
+  /** How the machine's CPU time went while the scenario ran (Linux only): steal says how much a noisy host took. */
+  cpu?: CpuShares;
+} & (Outcome | { status: 'failed'; reason: string });
 
 /** The machine a run happened on; the load figures say how busy it was. */
 export interface HostInfo {
@@ -68,6 +75,7 @@ export function formatTable(run: RunReport): string {
       rows.push([s.name, f.name, `${ratio(r.median)}`, `${ratio(r.min)}–${ratio(r.max)}`, f.target ?? '', absolute(f.subject), absolute(f.baseline)]);
     }
     for (const n of s.notes) notes.push(`${s.name}: ${n}`);
+    if (s.cpu) notes.push(`${s.name}: ${describeShares(s.cpu)} while it ran`);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.filter((r) => r.length > 2).map((r) => (r[c] ?? '').length)));
   const line = (r: string[]) => (r.length <= 2 ? `${r[0].padEnd(widths[0])}  ${r[1]}` : r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { cpuShares, describeShares, readCpuTimes } from './cpu-time';
 import { Progress } from './progress';
 import { formatTable, hostInfo, writeJson, type RunReport, type ScenarioReport } from './report';
 import type { Measure, RunContext, Scenario } from './scenario';
@@ -47,13 +48,18 @@ function parseArgs(argv: string[]): Options {
 
 async function runOne(s: Scenario, ctx: RunContext): Promise<ScenarioReport> {
   const t0 = performance.now();
+  const cpu0 = readCpuTimes();
+  const cpu = () => {
+    const cpu1 = readCpuTimes();
+    return cpu0 && cpu1 ? cpuShares(cpu0, cpu1) : undefined;
+  };
   try {
     const outcome = await s.run(ctx);
-    return { name: s.name, summary: s.summary, durationMs: Math.round(performance.now() - t0), ...outcome };
+    return { name: s.name, summary: s.summary, durationMs: Math.round(performance.now() - t0), cpu: cpu(), ...outcome };
   } catch (e) {
     const err = e as Error;
     console.error(`  ${s.name} failed: ${err.stack ?? err.message}`);
-    return { name: s.name, summary: s.summary, durationMs: Math.round(performance.now() - t0), status: 'failed', reason: err.message };
+    return { name: s.name, summary: s.summary, durationMs: Math.round(performance.now() - t0), cpu: cpu(), status: 'failed', reason: err.message };
   }
 }
 
@@ -68,7 +74,7 @@ async function main(): Promise<number> {
     console.error(`▶ ${s.name}: ${s.summary}`);
     const ctx: RunContext = { smoke: opts.smoke, reps: opts.reps, shared, progress: (steps) => new Progress(s.name, steps) };
     const report = await runOne(s, ctx);
-    console.error(`  ${s.name}: ${report.status} in ${(report.durationMs / 1000).toFixed(1)} s`);
+    console.error(`  ${s.name}: ${report.status} in ${(report.durationMs / 1000).toFixed(1)} s${report.cpu ? `; ${describeShares(report.cpu)}` : ''}`);
     run.scenarios.push(report);
   }
   run.finishedAt = new Date().toISOString();
