@@ -65,6 +65,14 @@ async function setup() {
   return { state, log, hub, dispatcher, session, sent, errors };
 }
 
+/** Runs a round whose AssignAttempts entry the log holds back, so the test acts between push and commit. */
+async function roundHeld(log: GatedLog, dispatcher: Dispatcher): Promise<void> {
+  log.hold = true;
+  dispatcher.kick();
+  await turn();
+  await turn();
+}
+
 function sentOf<C extends ConnectResponse['msg']['case']>(sent: ConnectResponse['msg'][], c: C): Extract<ConnectResponse['msg'], { case: C }>['value'][] {
   return sent.filter((m) => m.case === c).map((m) => m.value) as never;
 }
@@ -74,10 +82,7 @@ const t1: AttemptKey = { $typeName: 'dtf.common.v1.AttemptKey', taskId: 't1', at
 describe('Dispatcher', () => {
   it('pushes an assignment while its entry commits, and takes the worker\'s output for it as the worker\'s own', async () => {
     const { log, hub, dispatcher, session, sent, state } = await setup();
-    log.hold = true;
-    dispatcher.kick();
-    await turn();
-    await turn();
+    await roundHeld(log, dispatcher);
     expect(sentOf(sent, 'assign').flatMap((a) => a.assignments.map((x) => x.key))).toEqual([t1]);
     expect(state.tasks.get('t1')!.task.state).toBe(TaskState.PENDING); // not committed yet
     expect(session.credits).toBe(0);
@@ -95,10 +100,7 @@ describe('Dispatcher', () => {
 
   it('withdraws a pushed assignment the log rejects: the worker is told to cancel it and keeps its credit spent until it reports', async () => {
     const { log, hub, dispatcher, session, sent, state } = await setup();
-    log.hold = true;
-    dispatcher.kick();
-    await turn();
-    await turn();
+    await roundHeld(log, dispatcher);
     expect(sentOf(sent, 'assign')).toHaveLength(1);
     // The task is cancelled before the held AssignAttempts entry applies, so the log rejects the placement.
     await log.propose(command(BigInt(Date.now()), cancelTasks(['t1'])));
@@ -115,10 +117,7 @@ describe('Dispatcher', () => {
 
   it('queues a withdrawn task again when it is still pending', async () => {
     const { log, dispatcher, sent, state } = await setup();
-    log.hold = true;
-    dispatcher.kick();
-    await turn();
-    await turn();
+    await roundHeld(log, dispatcher);
     // The worker is lost before the placement commits: the log rejects it, the task waits for another worker.
     await log.propose(command(BigInt(Date.now()), workerLost('w1')));
     log.release();
@@ -130,10 +129,7 @@ describe('Dispatcher', () => {
 
   it('withdraws what it pushed when the log fails, and reports the failure', async () => {
     const { log, dispatcher, sent, state, errors } = await setup();
-    log.hold = true;
-    dispatcher.kick();
-    await turn();
-    await turn();
+    await roundHeld(log, dispatcher);
     log.failHeld();
     await turn();
     expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([t1]);
