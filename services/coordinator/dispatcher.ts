@@ -54,7 +54,7 @@ interface Proposed {
  *
  * An assignment reaches its worker while its AssignAttempts entry is being
  * made durable, not after: waiting for that commit was a whole log write
- * (half the submit-to-start latency at 1,000 tasks/s). The state still
+ * (a quarter of submit-to-start at 1,000 tasks/s). The state still
  * changes only when the entry commits. What the log then rejects (the task
  * was cancelled meanwhile, the log failed, this member lost leadership) is
  * withdrawn: the worker gets a Cancel, and the task, if still pending, goes
