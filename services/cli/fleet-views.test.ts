@@ -36,9 +36,10 @@ describe('renderWorkersTable', () => {
 });
 
 describe('renderStatus', () => {
-  it('shows quarantined workers and shed submissions', () => {
-    const text = renderStatus(create(GetStatusResponseSchema, { workersQuarantined: 2, submissionsShed: 7n }));
+  it('shows quarantined workers, shed submissions and withdrawn assignments', () => {
+    const text = renderStatus(create(GetStatusResponseSchema, { workersQuarantined: 2, submissionsShed: 7n, assignmentsWithdrawn: 3n }));
     expect(text).toMatch(/^quarantined +2 workers$/m);
     expect(text).toMatch(/^shed +7 submissions refused \(queue full\)$/m);
+    expect(text).toMatch(/^withdrawn +3 assignments the log refused after the push$/m);
   });
 });

@@ -61,6 +61,7 @@ export function renderStatus(s: GetStatusResponse): string {
     `stale updates   ${s.staleUpdatesRejected} rejected`,
     `quarantined     ${s.workersQuarantined} workers`,
     `shed            ${s.submissionsShed} submissions refused (queue full)`,
+    `withdrawn       ${s.assignmentsWithdrawn} assignments the log refused after the push`,
     `uptime          ${(Number(s.uptimeMs) / 1000).toFixed(0)}s`,
   ].join('\n');
 }

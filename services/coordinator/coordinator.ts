@@ -247,6 +247,7 @@ export class Coordinator {
       staleUpdatesRejected: BigInt(this.hub.staleUpdates),
       workersQuarantined: quarantined,
       submissionsShed: BigInt(this.shed),
+      assignmentsWithdrawn: BigInt(this.dispatcher.withdrawn),
     };
   }
 

@@ -24,6 +24,7 @@ export class GatewayMetrics {
       rss: g('dtf_process_resident_memory_bytes', 'Resident memory of the gateway process.'),
       quarantined: g('dtf_workers_quarantined', 'Online workers quarantined by their circuit breaker.'),
       shed: g('dtf_submissions_shed', 'Submissions refused because a queue bound was reached (a counter since start).'),
+      withdrawn: g('dtf_assignments_withdrawn', 'Assignments pushed to a worker that the log then refused; the worker was told to cancel them (a counter since start).'),
     };
   }
 
@@ -46,6 +47,7 @@ export class GatewayMetrics {
     gs.rss.set(process.memoryUsage().rss);
     gs.quarantined.set(st.workersQuarantined ?? 0);
     gs.shed.set(Number(st.submissionsShed ?? 0));
+    gs.withdrawn.set(Number(st.assignmentsWithdrawn ?? 0));
     return this.registry.metrics();
   }
 }
