@@ -98,7 +98,7 @@ describe('Dispatcher', () => {
     expect(sentOf(sent, 'cancel')).toEqual([]);
   });
 
-  it('withdraws a pushed assignment the log rejects: the worker is told to cancel it and keeps its credit spent until it reports', async () => {
+  it('cancels a pushed assignment whose task the log will never run again; the worker keeps its credit spent until it reports', async () => {
     const { log, hub, dispatcher, session, sent, state } = await setup();
     await roundHeld(log, dispatcher);
     expect(sentOf(sent, 'assign')).toHaveLength(1);
@@ -115,26 +115,28 @@ describe('Dispatcher', () => {
     expect(hub.acceptUpdate(session, t1)).toBe(false);
   });
 
-  it('queues a withdrawn task again when it is still pending', async () => {
+  it('queues a refused task that may run again, and leaves its push running: the same key may be pushed again', async () => {
     const { log, dispatcher, sent, state } = await setup();
     await roundHeld(log, dispatcher);
     // The worker is lost before the placement commits: the log rejects it, the task waits for another worker.
     await log.propose(command(BigInt(Date.now()), workerLost('w1')));
     log.release();
     await turn();
-    expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([t1]);
+    expect(dispatcher.withdrawn).toBe(1);
+    expect(sentOf(sent, 'cancel')).toEqual([]);
     expect(state.tasks.get('t1')!.task.state).toBe(TaskState.PENDING);
     expect(state.queue.size).toBe(1);
   });
 
-  it('withdraws what it pushed when the log fails, and reports the failure', async () => {
+  it('cancels nothing when the proposal fails (the entry may still commit), queues the task again and reports the failure', async () => {
     const { log, dispatcher, sent, state, errors } = await setup();
     await roundHeld(log, dispatcher);
     log.failHeld();
     await turn();
-    expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([t1]);
+    expect(sentOf(sent, 'cancel')).toEqual([]);
     expect(errors.map((e) => e.message)).toEqual(['disk full']);
     expect(state.queue.size).toBe(1);
+    expect(dispatcher.withdrawn).toBe(0);
     expect(dispatcher.pushedTo('w1', t1)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { WorkerState, type AttemptKey, type Requirements, type Worker } from '../../libs/gen/dtf/common/v1/common_pb';
+import { TaskState, WorkerState, type AttemptKey, type Requirements, type Worker } from '../../libs/gen/dtf/common/v1/common_pb';
 import type { Assignment } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { firstRefusal } from '../../libs/scheduling/feasibility';
@@ -17,6 +17,7 @@ import type { WorkerSession } from './worker-session';
 
 /** Read once: an enum member read through the generated module's exports is a getter call per read. */
 const ONLINE = WorkerState.ONLINE;
+const PENDING = TaskState.PENDING;
 
 /** Placements proposed in one log entry at most. */
 export const placementsPerRoundMax = 4096;
@@ -54,15 +55,26 @@ interface Proposed {
  *
  * An assignment reaches its worker while its AssignAttempts entry is being
  * made durable, not after: waiting for that commit was a whole log write
- * (a quarter of submit-to-start at 1,000 tasks/s). The state still
- * changes only when the entry commits. What the log then rejects (the task
- * was cancelled meanwhile, the log failed, this member lost leadership) is
- * withdrawn: the worker gets a Cancel, and the task, if still pending, goes
- * back to the queue. A worker that ran it anyway reports a result for an
- * attempt the state never had, which is rejected as stale, so recording stays
- * exactly-once and execution at-least-once, as for a lost worker. Until the
- * entry commits, the worker's progress and output for the attempt are
- * accepted as its own ({@link Dispatcher.pushedTo}).
+ * (a quarter of submit-to-start at 1,000 tasks/s). The state still changes
+ * only when the entry commits, and fencing keeps recording exactly-once
+ * whatever the worker does with a push the log refuses:
+ *
+ * - The log applied the entry and refused a placement (the task was
+ *   cancelled, the worker lost or quarantined meanwhile): the task, if still
+ *   pending, is queued again. If it will never run again (cancelled), its
+ *   worker gets a Cancel. If it may run again it does not: its next placement
+ *   carries the same attempt key, and a worker that gets that key again
+ *   while it still runs the first push keeps that run, which then counts;
+ *   a Cancel could arrive after the second push and end the attempt that
+ *   counts. On another worker the first run's result is rejected as stale.
+ * - The proposal failed (lost leadership, a broken log): whether the entry
+ *   commits is unknown, so nothing is cancelled. If it commits, the push was
+ *   right; if not, the task is still pending, runs again, and the pushed
+ *   run's result is rejected as stale. Execution stays at-least-once, as for
+ *   a lost worker.
+ *
+ * Until the entry commits, the worker's progress and output for the attempt
+ * are accepted as its own ({@link Dispatcher.pushedTo}).
  *
  * Rounds may overlap: a round places while earlier ones are still being
  * committed. A task is still never placed twice: a round takes the tasks it
@@ -91,7 +103,7 @@ export class Dispatcher {
    * lookup per worker, most of its cost at 2,000 workers.
    */
   private readonly views = new WeakMap<WorkerSession, FreeWorker & { feasible: Map<string, boolean> }>();
-  /** Rounds run, tasks placed, and pushed assignments the log rejected, for metrics. */
+  /** Rounds run, tasks placed, and pushed assignments whose placement the log refused, for metrics. */
   rounds = 0;
   placed = 0;
   withdrawn = 0;
@@ -249,7 +261,10 @@ export class Dispatcher {
     })).then(
       (res) => this.committed(placements, res),
       (e: Error) => {
-        this.withdraw(placements);
+        // Whether the entry commits is unknown: the tasks go back to the queue
+        // (applying the entry, if it commits, takes them out again), and the
+        // pushes stand.
+        for (const p of placements) this.state.requeue(p.entry);
         this.onError(e);
       },
     ).finally(() => {
@@ -309,18 +324,23 @@ export class Dispatcher {
   }
 
   /**
-   * Takes back pushed assignments the log did not record: their workers are
-   * told to cancel them, and their tasks, if still pending, are queued again.
-   * The credits are not given back here: each worker returns its own when it
-   * reports the cancelled attempt, as for any finished one.
+   * Handles pushed assignments whose placement the log refused: a task that
+   * is still pending goes back to the queue; one that will never run again
+   * has its pushed attempt cancelled on the worker. Credits are not given
+   * back here: each worker returns its own when it reports the attempt, as
+   * for any finished one.
    */
   private withdraw(placements: Proposed[]): void {
     const byWorker = new Map<string, AttemptKey[]>();
     for (const p of placements) {
+      const task = this.state.tasks.get(p.key.taskId)?.task;
+      if (task?.state === PENDING) {
+        this.state.requeue(p.entry);
+        continue;
+      }
       let keys = byWorker.get(p.workerId);
       if (!keys) byWorker.set(p.workerId, (keys = []));
       keys.push(p.key);
-      this.state.requeue(p.entry);
     }
     for (const [workerId, keys] of byWorker) {
       // graceMs 0: the worker's default grace.

@@ -208,7 +208,13 @@ export class WorkerAgent {
 
   private startAttempt(a: Assignment): void {
     const key = a.key!;
-    if (this.running.has(keyOf(key)) || this.waiting.some((w) => keyOf(w.key!) === keyOf(key))) return;
+    if (this.running.has(keyOf(key)) || this.waiting.some((w) => keyOf(w.key!) === keyOf(key))) {
+      // Pushed again while this worker has it (the coordinator placed it anew
+      // after the log refused an earlier push): the run under way counts, and
+      // the credit spent on this push comes back now, not with a result.
+      if (!this.draining) this.send({ case: 'credit', value: { $typeName: 'dtf.worker.v1.Credit', grant: 1 } });
+      return;
+    }
     if (this.draining) {
       // Pushed before the coordinator heard we drain: hand it back unrun.
       this.unrun(key, AttemptOutcome.HANDED_BACK, 'draining; handed back unrun');
