@@ -5,7 +5,7 @@ import type { ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_servic
 import { LogError, type ReplicatedLog } from '../../libs/log/replicated-log';
 import { AsyncQueue } from '../../libs/rpc/async-queue';
 import { CoordinatorState, type ApplyResult } from '../../libs/state/coordinator-state';
-import { cancelTasks, command, submitJob, workerLost } from '../../libs/state/test-commands';
+import { assign, cancelTasks, command, submitJob, workerLost } from '../../libs/state/test-commands';
 import { Dispatcher } from './dispatcher';
 import { WorkerHub, defaultLiveness } from './worker-hub';
 import type { WorkerSession } from './worker-session';
@@ -113,6 +113,19 @@ describe('Dispatcher', () => {
     expect(state.queue.size).toBe(0);
     expect(session.credits).toBe(0);
     expect(hub.acceptUpdate(session, t1)).toBe(false);
+  });
+
+  it('does not cancel a refused push whose very attempt is current on that worker (an earlier proposal of it committed)', async () => {
+    const { log, dispatcher, sent, state } = await setup();
+    await roundHeld(log, dispatcher);
+    // The same placement, proposed and committed by other means before the held one applies (as after a leadership flap).
+    log.hold = false;
+    await log.propose(command(BigInt(Date.now()), assign(['t1', 1, 'w1'])));
+    log.release();
+    await turn();
+    expect(state.tasks.get('t1')!.task.state).toBe(TaskState.RUNNING);
+    expect(dispatcher.withdrawn).toBe(1);
+    expect(sentOf(sent, 'cancel')).toEqual([]);
   });
 
   it('queues a refused task that may run again, and leaves its push running: the same key may be pushed again', async () => {

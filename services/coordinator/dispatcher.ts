@@ -325,8 +325,8 @@ export class Dispatcher {
 
   /**
    * Handles pushed assignments whose placement the log refused: a task that
-   * is still pending goes back to the queue; one that will never run again
-   * has its pushed attempt cancelled on the worker. Credits are not given
+   * is still pending goes back to the queue; otherwise the pushed attempt is
+   * cancelled on its worker, unless that very attempt is current there. Credits are not given
    * back here: each worker returns its own when it reports the attempt, as
    * for any finished one.
    */
@@ -338,6 +338,9 @@ export class Dispatcher {
         this.state.requeue(p.entry);
         continue;
       }
+      // The very attempt is current on that worker (an earlier proposal of it
+      // committed after all): the push is that attempt, not one to cancel.
+      if (task && task.attempt === p.key.attempt && task.workerId === p.workerId) continue;
       let keys = byWorker.get(p.workerId);
       if (!keys) byWorker.set(p.workerId, (keys = []));
       keys.push(p.key);
