@@ -25,7 +25,7 @@ describe('an assignment pushed again while it runs', () => {
       $typeName: 'dtf.scheduler.v1.SubmitJobRequest', name: 'again', idempotencyKey: '', labels: {}, tenant: '',
       tasks: [{ $typeName: 'dtf.common.v1.TaskSpec', ...emptySpec(), name: 'slow', shell: 'sleep 1' }],
     }, {} as never);
-    const taskId = String(res.taskIds[0]);
+    const taskId = String(res.taskIds?.[0]);
     const deadline = Date.now() + 10_000;
     while (c.state.tasks.get(taskId)!.task.state !== TaskState.RUNNING && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const task = c.state.tasks.get(taskId)!.task;
