@@ -1,6 +1,8 @@
+import { create } from '@bufbuild/protobuf';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
+import { SubmitJobRequestSchema } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import type { Coordinator } from '../coordinator/coordinator';
 import { startTestAgent, type TestAgent } from './test-agent';
 
@@ -24,7 +26,7 @@ describe('worker prefetch', () => {
   it('takes a second task while running the first, and runs them one after the other', async () => {
     const log = path.join(dir, 'runs.log');
     const step = (name: string) => ({ name, shell: `echo start ${name} >> ${log}; sleep 0.5; echo end ${name} >> ${log}` });
-    const res = await c.impls.scheduler.submitJob({ $typeName: 'dtf.scheduler.v1.SubmitJobRequest', name: 'pf', idempotencyKey: '', tasks: [step('a'), step('b')].map((s) => ({ $typeName: 'dtf.common.v1.TaskSpec' as const, ...emptySpec(), ...s })), labels: {}, tenant: '' }, {} as never);
+    const res = await c.impls.scheduler.submitJob(create(SubmitJobRequestSchema, { name: 'pf', tasks: [step('a'), step('b')] }), {} as never);
     const jobId = String(res.job?.id);
     // Both are assigned while the first still runs.
     const deadline = Date.now() + 10_000;
@@ -37,7 +39,3 @@ describe('worker prefetch', () => {
     expect(lines.map((l) => l.split(' ')[0])).toEqual(['start', 'end', 'start', 'end']);
   });
 });
-
-function emptySpec() {
-  return { argv: [], env: {}, workingDir: '', timeoutMs: 0, retries: 0, requirements: undefined, priority: 0, tags: {}, dependsOn: [], deadlineMs: 0n, retry: undefined, expectedDurationMs: 0 };
-}

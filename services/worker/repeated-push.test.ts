@@ -1,4 +1,6 @@
+import { create } from '@bufbuild/protobuf';
 import { TaskState } from '../../libs/gen/dtf/common/v1/common_pb';
+import { SubmitJobRequestSchema } from '../../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import type { Coordinator } from '../coordinator/coordinator';
 import { startTestAgent, type TestAgent } from './test-agent';
 
@@ -21,10 +23,7 @@ describe('an assignment pushed again while it runs', () => {
   afterAll(() => t.stop());
 
   it('keeps the run under way and returns the credit of the second push', async () => {
-    const res = await c.impls.scheduler.submitJob({
-      $typeName: 'dtf.scheduler.v1.SubmitJobRequest', name: 'again', idempotencyKey: '', labels: {}, tenant: '',
-      tasks: [{ $typeName: 'dtf.common.v1.TaskSpec', ...emptySpec(), name: 'slow', shell: 'sleep 1' }],
-    }, {} as never);
+    const res = await c.impls.scheduler.submitJob(create(SubmitJobRequestSchema, { name: 'again', tasks: [{ name: 'slow', shell: 'sleep 1' }] }), {} as never);
     const taskId = String(res.taskIds?.[0]);
     const deadline = Date.now() + 10_000;
     while (c.state.tasks.get(taskId)!.task.state !== TaskState.RUNNING && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -49,7 +48,3 @@ describe('an assignment pushed again while it runs', () => {
     expect(c.state.staleRejected).toBe(0);
   });
 });
-
-function emptySpec() {
-  return { argv: [], env: {}, workingDir: '', timeoutMs: 0, retries: 0, requirements: undefined, priority: 0, tags: {}, dependsOn: [], deadlineMs: 0n, retry: undefined, expectedDurationMs: 0 };
-}
