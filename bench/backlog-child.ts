@@ -37,7 +37,7 @@ function build(queued: number): CoordinatorState {
       id: `${id}.${i + 1}`,
       spec: { name: `test-${j}-${i}`, shell: `npm test -- --shard=${i}/${n}`, timeoutMs: 600_000, tags: { shard: String(i) } },
     }));
-    s.apply(++index, cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks } }));
+    s.apply(++index, cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks, placements: [] } }));
     // Keep only what a running coordinator keeps: the collector would have taken the events.
     s.apply(++index, cmd({ case: 'collectorCheckpoint', value: { $typeName: 'dtf.state.v1.CollectorCheckpoint', index: s.events.last } }));
   }
@@ -79,7 +79,7 @@ function decisionCostUs(s: CoordinatorState, decisions: number, warmupRounds: nu
     }));
     const id = `refill-${round}`;
     const tasks = res.accepted.map((_, i) => create(TaskSchema, { id: `${id}.${i + 1}`, spec: { name: `test-${id}-${i}`, shell: `npm test -- --shard=${i}`, timeoutMs: 600_000 } }));
-    s.apply(++index, cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks } }));
+    s.apply(++index, cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks, placements: [] } }));
     s.apply(++index, cmd({ case: 'collectorCheckpoint', value: { $typeName: 'dtf.state.v1.CollectorCheckpoint', index: s.events.last } }));
   }
   return (timedMs * 1000) / made;

@@ -38,7 +38,7 @@ export async function preparedCoordinator(dir: string, results: number): Promise
       const n = Math.min(ingestBatch, results - done);
       const jobId = `job-${j}`;
       const tasks = Array.from({ length: n }, (_, i) => create(TaskSchema, { id: `${jobId}.${i + 1}`, spec: { argv: ['true'] } }));
-      await c.log.propose(cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id: jobId, name: jobId }), tasks } }));
+      await c.log.propose(cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id: jobId, name: jobId }), tasks, placements: [] } }));
       const keys = tasks.map((t) => ({ $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: t.id, attempt: 1 }));
       await c.log.propose(cmd({ case: 'assignAttempts', value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: keys.map((key) => ({ $typeName: 'dtf.state.v1.Placement' as const, key, workerId: 'w' })) } }));
       const now = BigInt(Date.now());

@@ -152,6 +152,50 @@ describe('CoordinatorState: assign', () => {
   });
 });
 
+/** A SubmitJob of `tasks` that carries `placements`, as the leader proposes it when it places the tasks at submission. */
+function submitPlaced(jobId: string, tasks: { id: string }[], placements: [taskId: string, attempt: number, workerId: string][], idempotencyKey = '') {
+  const cmd = submitJob(jobId, tasks, idempotencyKey);
+  const placed = assign(...placements);
+  if (cmd.case !== 'submitJob' || placed.case !== 'assignAttempts') throw new Error('unexpected command kinds');
+  cmd.value.placements = placed.value.placements;
+  return cmd;
+}
+
+describe('CoordinatorState: placed at submission', () => {
+  it('starts the placed tasks right after queuing the job, as an AssignAttempts entry after it would', () => {
+    const h = new StateHarness();
+    h.apply(workerJoined('w1'));
+    const res = h.apply(submitPlaced('j1', [{ id: 't1' }, { id: 't2' }], [['t1', 1, 'w1'], ['t2', 1, 'ghost']]));
+    if (res.kind !== 'submitted') throw new Error(res.kind);
+    expect(res).toMatchObject({ jobId: 'j1', duplicate: false });
+    expect(res.placed!.accepted.map((a) => [a.key.taskId, a.workerId])).toEqual([['t1', 'w1']]);
+    expect(res.placed!.rejected).toEqual([key('t2', 1)]);
+    expect(h.task('t1')).toMatchObject({ state: TaskState.RUNNING, attempt: 1, workerId: 'w1' });
+    expect(h.pendingIds()).toEqual(['t2']);
+    expect(h.state.queue.size).toBe(1);
+    expect(eventCases(h)).toEqual(['jobSubmitted', 'attemptStarted']);
+
+    // The same as the two entries it saves.
+    const two = new StateHarness();
+    two.apply(workerJoined('w1'));
+    two.apply(submitJob('j1', [{ id: 't1' }, { id: 't2' }]));
+    two.apply(assign(['t1', 1, 'w1'], ['t2', 1, 'ghost']));
+    expect(frozen(h, 'events')).toEqual(frozen(two, 'events'));
+    expect(eventCases(two)).toEqual(eventCases(h));
+  });
+
+  it('refuses every placement of a submission it refuses, changing nothing', () => {
+    const h = new StateHarness();
+    h.apply(workerJoined('w1'));
+    h.apply(submitJob('j1', [{ id: 'a' }], 'key-1'));
+    const before = frozen(h);
+    const res = h.apply(submitPlaced('j2', [{ id: 'b' }], [['b', 1, 'w1']], 'key-1'));
+    expect(res).toEqual({ kind: 'submitted', jobId: 'j1', duplicate: true });
+    expect(frozen(h)).toEqual(before);
+    expect(h.task('a').state).toBe(TaskState.PENDING);
+  });
+});
+
 describe('CoordinatorState: finish', () => {
   it('rejects a stale attempt or another worker, counts it, and changes nothing else', () => {
     const h = withJob();

@@ -11,13 +11,14 @@ import {
   type AttemptResult,
   type Job,
   type Task,
+  type TaskSpec,
   type Worker,
 } from '../gen/dtf/common/v1/common_pb';
 import type {
-  AssignAttempts,
   CancelTasks,
   Command,
   FinishAttempts,
+  Placement,
   SetWorkerFlags,
   SubmitJob,
   WorkerJoined,
@@ -41,7 +42,7 @@ import { isFinal } from './task-transitions';
 
 /** What applying one command did, for the proposer waiting on it. */
 export type ApplyResult =
-  | { kind: 'submitted'; jobId: string; duplicate: boolean }
+  | { kind: 'submitted'; jobId: string; duplicate: boolean; placed?: Placed }
   | { kind: 'exhausted'; message: string }
   | { kind: 'assigned'; accepted: PlacementOutcome[]; rejected: AttemptKey[] }
   | { kind: 'finished'; accepted: AttemptKey[]; rejected: AttemptKey[]; recorded: boolean[] }
@@ -50,6 +51,12 @@ export type ApplyResult =
   | { kind: 'cancelled'; running: { key: AttemptKey; workerId: string }[] }
   | { kind: 'ok' }
   | { kind: 'error'; message: string };
+
+/** What became of a command's placements. */
+export interface Placed {
+  accepted: PlacementOutcome[];
+  rejected: AttemptKey[];
+}
 
 /** An accepted placement: the task now runs as `key` on `workerId`. */
 export interface PlacementOutcome {
@@ -145,7 +152,7 @@ export class CoordinatorState {
       case 'submitJob':
         return this.submitJob(k.value, cmd.timeMs);
       case 'assignAttempts':
-        return this.assignAttempts(k.value, cmd.timeMs);
+        return { kind: 'assigned', ...this.place(k.value.placements, cmd.timeMs) };
       case 'finishAttempts':
         return this.finishAttempts(k.value, cmd.timeMs);
       case 'workerJoined':
@@ -344,7 +351,7 @@ export class CoordinatorState {
       }
       deps.push(d);
     }
-    const predicted = cmd.tasks.map((t) => this.durations.predict(DurationModel.key(job.name, t.spec?.name ?? '')) ?? t.spec?.expectedDurationMs ?? 0);
+    const predicted = cmd.tasks.map((t) => this.predictedMs(job.name, t.spec));
     const plan = planJob(predicted.map((p, i) => ({ predictedMs: p, deps: deps[i] })));
     if (!plan.acyclic) return { kind: 'error', message: `job ${job.id}: its task dependencies form a cycle` };
 
@@ -407,7 +414,14 @@ export class CoordinatorState {
         tasks: record.taskIds.map((id) => submittedSnapshot(this.tasks.get(id)!.task)),
       },
     });
-    return { kind: 'submitted', jobId: job.id, duplicate: false };
+    // Placed with the submission: after the job's event, as a later AssignAttempts would be.
+    if (cmd.placements.length === 0) return { kind: 'submitted', jobId: job.id, duplicate: false };
+    return { kind: 'submitted', jobId: job.id, duplicate: false, placed: this.place(cmd.placements, timeMs) };
+  }
+
+  /** The duration a task is expected to take, as submission predicts it: its history, else what its spec says. */
+  predictedMs(jobName: string, spec: TaskSpec | undefined): number {
+    return this.durations.predict(DurationModel.key(jobName, spec?.name ?? '')) ?? spec?.expectedDurationMs ?? 0;
   }
 
   private enqueue(rec: TaskRecord, timeMs: bigint): void {
@@ -416,10 +430,11 @@ export class CoordinatorState {
     this.queue.add(rec, rec.enqueuedMs);
   }
 
-  private assignAttempts(cmd: AssignAttempts, timeMs: bigint): ApplyResult {
+  /** Starts the placed attempts that are still possible; refused ones change nothing. */
+  private place(placements: Placement[], timeMs: bigint): Placed {
     const accepted: PlacementOutcome[] = [];
     const rejected: AttemptKey[] = [];
-    for (const p of cmd.placements) {
+    for (const p of placements) {
       const rec = p.key ? this.tasks.get(p.key.taskId) : undefined;
       const worker = this.workers.get(p.workerId);
       const ok =
@@ -459,7 +474,7 @@ export class CoordinatorState {
         value: { $typeName: 'dtf.result.v1.AttemptStarted', key: p.key, jobId: rec.task.jobId, workerId: p.workerId },
       });
     }
-    return { kind: 'assigned', accepted, rejected };
+    return { accepted, rejected };
   }
 
   private finishAttempts(cmd: FinishAttempts, timeMs: bigint): ApplyResult {

@@ -53,6 +53,7 @@ export function submitJob(jobId: string, tasks: TaskInit[], idempotencyKey = '',
       tasks: tasks.map((t) =>
         create(TaskSchema, { id: t.id, spec: { name: t.id, argv: ['true'], retries: t.retries ?? 0, priority: t.priority ?? 0, ...t.spec } }),
       ),
+      placements: [],
     },
   };
 }

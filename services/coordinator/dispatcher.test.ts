@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
-import { DeviceKind, HardwareSchema, TaskState, type AttemptKey } from '../../libs/gen/dtf/common/v1/common_pb';
-import type { Command } from '../../libs/gen/dtf/state/v1/command_pb';
+import { DeviceKind, HardwareSchema, RequirementsSchema, TaskState, type AttemptKey } from '../../libs/gen/dtf/common/v1/common_pb';
+import type { Command, SubmitJob } from '../../libs/gen/dtf/state/v1/command_pb';
 import type { ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import { LogError, type ReplicatedLog } from '../../libs/log/replicated-log';
 import { AsyncQueue } from '../../libs/rpc/async-queue';
@@ -11,19 +11,23 @@ import { WorkerHub, defaultLiveness } from './worker-hub';
 import type { WorkerSession } from './worker-session';
 
 /**
- * A log that applies at once, except AssignAttempts entries while `hold` is
- * set: those wait, in order, until `release` (or fail with `failHeld`), so a
- * test can act between a round's push and its commit.
+ * A log that applies at once, except AssignAttempts (and, with `holdSubmits`,
+ * SubmitJob) entries while `hold` is set: those wait, in order, until
+ * `release` (or fail with `failHeld`), so a test can act between a push and
+ * its commit. It keeps every command proposed.
  */
 class GatedLog implements ReplicatedLog {
   hold = false;
+  holdSubmits = false;
+  readonly proposed: Command[] = [];
   private index = 0n;
   private held: { cmd: Command; resolve: (r: ApplyResult) => void; reject: (e: Error) => void }[] = [];
 
   constructor(private readonly state: CoordinatorState) {}
 
   propose(cmd: Command): Promise<ApplyResult> {
-    if (this.hold && cmd.kind.case === 'assignAttempts') {
+    this.proposed.push(cmd);
+    if (this.hold && (cmd.kind.case === 'assignAttempts' || (this.holdSubmits && cmd.kind.case === 'submitJob'))) {
       return new Promise((resolve, reject) => this.held.push({ cmd, resolve, reject }));
     }
     return Promise.resolve(this.state.apply(++this.index, cmd));
@@ -46,7 +50,8 @@ class GatedLog implements ReplicatedLog {
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
-async function setup() {
+/** A dispatcher over one worker w1 of `slots` slots, with job j1 (task t1) queued unless `job` is false. */
+async function setup({ job = true, slots = 1 } = {}) {
   const state = new CoordinatorState();
   const log = new GatedLog(state);
   const hub = new WorkerHub(state, log, Date.now, defaultLiveness);
@@ -60,8 +65,8 @@ async function setup() {
     for await (const m of down) sent.push(m.msg);
   })();
   const hardware = create(HardwareSchema, { cpuCores: 2, memoryBytes: 1n << 30n, devices: [{ kind: DeviceKind.CPU }] });
-  const session: WorkerSession = await hub.open({ workerId: 'w1', name: 'w1', hardware, labels: {}, slots: 1, freeSlots: 1, running: [], httpOnly: false }, down);
-  await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 't1' }])));
+  const session: WorkerSession = await hub.open({ workerId: 'w1', name: 'w1', hardware, labels: {}, slots, freeSlots: slots, running: [], httpOnly: false }, down);
+  if (job) await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 't1' }])));
   return { state, log, hub, dispatcher, session, sent, errors };
 }
 
@@ -151,5 +156,78 @@ describe('Dispatcher', () => {
     expect(state.queue.size).toBe(1);
     expect(dispatcher.withdrawn).toBe(0);
     expect(dispatcher.pushedTo('w1', t1)).toBe(false);
+  });
+});
+
+/** The SubmitJob a client's request becomes: `tasks` one-task-per-id, no placements yet. */
+function submission(jobId: string, ids: string[], idempotencyKey = ''): SubmitJob {
+  const cmd = submitJob(jobId, ids.map((id) => ({ id })), idempotencyKey);
+  if (cmd.case !== 'submitJob') throw new Error(cmd.case);
+  return cmd.value;
+}
+
+function proposedSubmits(log: GatedLog): SubmitJob[] {
+  return log.proposed.flatMap((c) => (c.kind.case === 'submitJob' ? [c.kind.value] : []));
+}
+
+const key = (taskId: string): AttemptKey => ({ $typeName: 'dtf.common.v1.AttemptKey', taskId, attempt: 1 });
+
+describe('Dispatcher.submit', () => {
+  it('places a job on idle workers in its own SubmitJob entry and pushes it before the entry commits', async () => {
+    const { log, dispatcher, session, sent, state } = await setup({ job: false, slots: 2 });
+    log.hold = true;
+    log.holdSubmits = true;
+    const res = dispatcher.submit(submission('j2', ['a', 'b', 'c']));
+    await turn();
+    expect(state.jobs.has('j2')).toBe(false); // not committed yet
+    expect(sentOf(sent, 'assign').flatMap((a) => a.assignments.map((x) => x.key))).toEqual([key('a'), key('b')]);
+    expect(proposedSubmits(log).map((v) => v.placements.map((p) => [p.key!.taskId, p.workerId]))).toEqual([[['a', 'w1'], ['b', 'w1']]]);
+    expect(session.credits).toBe(0);
+    expect(dispatcher.pushedTo('w1', key('a'))).toBe(true);
+
+    log.release();
+    await expect(res).resolves.toMatchObject({ kind: 'submitted', jobId: 'j2', duplicate: false });
+    await turn();
+    expect(['a', 'b', 'c'].map((id) => state.tasks.get(id)!.task.state)).toEqual([TaskState.RUNNING, TaskState.RUNNING, TaskState.PENDING]);
+    expect(dispatcher.placed).toBe(2);
+    expect(dispatcher.pushedTo('w1', key('a'))).toBe(false);
+    expect(sentOf(sent, 'cancel')).toEqual([]);
+  });
+
+  it('places the submissions of one turn in one round, and proposes them in the order they came', async () => {
+    const { log, dispatcher, sent } = await setup({ job: false, slots: 2 });
+    await Promise.all([dispatcher.submit(submission('j2', ['a'])), dispatcher.submit(submission('j3', ['b'])), dispatcher.submit(submission('j4', ['c']))]);
+    await turn();
+    expect(proposedSubmits(log).map((v) => [v.job!.id, v.placements.map((p) => p.key!.taskId)])).toEqual([['j2', ['a']], ['j3', ['b']], ['j4', []]]);
+    // One Assign message for both, and the third job left to a round (the worker has no room for it).
+    expect(sentOf(sent, 'assign').map((a) => a.assignments.map((x) => x.key!.taskId))).toEqual([['a', 'b']]);
+  });
+
+  it('leaves a job to the rounds when other tasks are queued, so it passes no one', async () => {
+    const { log, dispatcher, state } = await setup({ job: false, slots: 2 });
+    // A task that waits in the queue: it needs a GPU that w1 lacks.
+    const requirements = create(RequirementsSchema, { anyOf: [DeviceKind.CUDA] });
+    await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 'gpu', spec: { requirements } }])));
+    await turn();
+    expect(state.queue.size).toBe(1);
+    await dispatcher.submit(submission('j2', ['a']));
+    expect(proposedSubmits(log).at(-1)!.placements).toEqual([]);
+    dispatcher.kick(); // as the scheduler service does once a submission commits
+    await turn();
+    await turn();
+    expect(state.tasks.get('a')!.task.state).toBe(TaskState.RUNNING); // placed by the round that followed
+  });
+
+  it('cancels the pushes of a submission the log refuses (a duplicate)', async () => {
+    const { log, dispatcher, sent, state } = await setup({ job: false, slots: 2 });
+    await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 't1' }], 'key-1')));
+    await roundHeld(log, dispatcher); // t1 pushed: the queue is empty again, one slot left
+    log.hold = false;
+    await expect(dispatcher.submit(submission('j2', ['a'], 'key-1'))).resolves.toMatchObject({ kind: 'submitted', jobId: 'j1', duplicate: true });
+    await turn();
+    expect(proposedSubmits(log).at(-1)!.placements.map((p) => p.key!.taskId)).toEqual(['a']);
+    expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([key('a')]);
+    expect(dispatcher.withdrawn).toBe(1);
+    expect(state.tasks.has('a')).toBe(false);
   });
 });

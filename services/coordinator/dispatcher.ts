@@ -1,16 +1,20 @@
 import { TaskState, WorkerState, type AttemptKey, type Requirements, type Worker } from '../../libs/gen/dtf/common/v1/common_pb';
+import type { Placement, SubmitJob } from '../../libs/gen/dtf/state/v1/command_pb';
 import type { Assignment } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import { firstRefusal } from '../../libs/scheduling/feasibility';
 import type { FeasibilityChecker, Ranker, Refusal, SchedulerPlugin } from '../../libs/scheduling/plugin';
 import { pluginCheckers, pluginRankers } from '../../libs/scheduling/plugin-guards';
 import { preferenceScore } from '../../libs/scheduling/preferences';
-import type { QueueEntry } from '../../libs/scheduling/ready-index';
+import { ReadyIndex, type QueueEntry } from '../../libs/scheduling/ready-index';
 import { requirementClass } from '../../libs/scheduling/requirement-class';
 import { addResources, capacityOf, emptyResources, freeInto, subtract, type Resources } from '../../libs/scheduling/resources';
 import { defaultRanking, scheduleRound, type FreeWorker, type RankingPolicy, type RoundContext } from '../../libs/scheduling/schedule-round';
 import { breakerAllows } from '../../libs/state/circuit-breaker';
-import type { ApplyResult, CoordinatorState } from '../../libs/state/coordinator-state';
+import { compactSpec } from '../../libs/state/compact-spec';
+import { defaultTenant, type ApplyResult, type CoordinatorState, type Placed } from '../../libs/state/coordinator-state';
+import { planJob } from '../../libs/state/job-plan';
+import { newTask } from '../../libs/state/new-task';
 import type { WorkerRoomNow } from '../../libs/scheduling/explain-task';
 import type { WorkerHub } from './worker-hub';
 import type { WorkerSession } from './worker-session';
@@ -86,6 +90,8 @@ export class Dispatcher {
   private scheduled = false;
   private stopped = false;
   private inFlight = 0;
+  /** Submissions waiting for the end of the turn, to be placed together ({@link Dispatcher.submit}). */
+  private submissions: { value: SubmitJob; resolve: (r: ApplyResult) => void; reject: (e: Error) => void }[] = [];
   /** Resources held by proposed, not yet committed, placements. */
   private readonly proposedUse = new Map<string, Resources>();
   /** Attempts pushed to a worker whose AssignAttempts entry has not committed yet, by task id. */
@@ -243,7 +249,116 @@ export class Dispatcher {
     }
     this.rounds++;
     if (placements.length === 0) return;
+    const byWorker = this.reserve(placements, new Map());
+    this.settle(placements, this.log.propose(this.hub.command({
+      case: 'assignAttempts',
+      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map(placementOf) },
+    })), (res) => (res.kind === 'assigned' ? res : undefined), this.onError, true);
+    this.push(byWorker);
+    // Credits may be left (a bounded round, or a later kick folded into this one).
+    this.kick();
+  }
+
+  /**
+   * Proposes a SubmitJob. When nothing else is queued and workers have room,
+   * the job's tasks are placed in the same entry and pushed now, as a round
+   * would place them once the job is queued: a new job's tasks then start
+   * while its submission is made durable, not one log write after it. A
+   * submission the log refuses (a duplicate, a full queue) refuses its
+   * placements with it, and their pushes are cancelled.
+   *
+   * Submissions that arrive in one turn are placed together, at its end, in
+   * one round over their tasks: a round per submission was most of the
+   * coordinator's work for one-task jobs. They are proposed in the order
+   * they came.
+   */
+  submit(value: SubmitJob): Promise<ApplyResult> {
+    if (this.stopped) return this.log.propose(this.hub.command({ case: 'submitJob', value }));
+    return new Promise((resolve, reject) => {
+      if (this.submissions.length === 0) setImmediate(() => this.proposeSubmissions());
+      this.submissions.push({ value, resolve, reject });
+    });
+  }
+
+  /** Places what it can of the waiting submissions, then proposes each, then pushes. */
+  private proposeSubmissions(): void {
+    const batch = this.submissions;
+    this.submissions = [];
+    let placements: Proposed[] = [];
+    try {
+      placements = this.placeAtSubmission(batch.map((s) => s.value));
+    } catch (e) {
+      // A failing round places nothing here; the submissions still go in, to be placed by rounds.
+      this.onError(e as Error);
+    }
+    const byJob = new Map<string, Proposed[]>();
+    for (const p of placements) {
+      const list = byJob.get(p.entry.task.jobId);
+      if (list) list.push(p);
+      else byJob.set(p.entry.task.jobId, [p]);
+    }
     const byWorker = new Map<string, Assignment[]>();
+    for (const { value, resolve, reject } of batch) {
+      const placed = (value.job && byJob.get(value.job.id)) || [];
+      value.placements = placed.map(placementOf);
+      this.reserve(placed, byWorker);
+      let res: Promise<ApplyResult>;
+      try {
+        res = this.log.propose(this.hub.command({ case: 'submitJob', value }));
+      } catch (e) {
+        res = Promise.reject(e as Error);
+      }
+      // The proposer hears of a failed proposal from its own promise.
+      if (placed.length > 0) this.settle(placed, res, (r) => (r.kind === 'submitted' ? r.placed : undefined), () => undefined, false);
+      res.then(resolve, reject);
+    }
+    this.push(byWorker);
+  }
+
+  /**
+   * Where new jobs' tasks would go now, if nothing else waits for a worker
+   * (so placing them first passes no one): one round over a queue of their
+   * own, holding them as applying the submissions will queue them, so they
+   * are ordered, ranked and fitted as a later round would. Jobs whose tasks
+   * wait on others are left to rounds.
+   */
+  private placeAtSubmission(values: SubmitJob[]): Proposed[] {
+    if (this.stopped || this.state.queue.size > 0) return [];
+    const nowMs = this.now();
+    const entries = new Map<string, QueueEntry>();
+    const queue = new ReadyIndex((id) => entries.get(id));
+    let seq = 0;
+    for (const value of values) {
+      const job = value.job;
+      const n = value.tasks.length;
+      if (!job || n === 0 || seq + n > placementsPerRoundMax || value.tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) continue;
+      const tenant = job.tenant || defaultTenant;
+      const predicted = value.tasks.map((t) => this.state.predictedMs(job.name, t.spec));
+      const order = n === 1 ? [0] : planJob(predicted.map((p) => ({ predictedMs: p, deps: [] }))).order;
+      for (const i of order) {
+        const spec = compactSpec(value.tasks[i].spec);
+        const task = newTask({ id: value.tasks[i].id, jobId: job.id, spec, state: PENDING, predictedDurationMs: Math.round(predicted[i]) });
+        const entry: QueueEntry = {
+          task, seq: seq++, tenant, enqueuedMs: nowMs, priority: spec?.priority ?? 0, deadlineMs: Number(spec?.deadlineMs ?? 0n), notBeforeMs: 0,
+          cls: '', agePos: -1, pos: -1, queued: false,
+        };
+        entries.set(task.id, entry);
+        queue.add(entry, nowMs);
+      }
+    }
+    if (seq === 0) return [];
+    const workers = this.freeWorkers(nowMs);
+    if (workers.length === 0) return [];
+    return scheduleRound(queue, workers, this.roundContext(nowMs)).map((p) => ({
+      workerId: p.workerId,
+      entry: p.entry,
+      holding: p.holding,
+      key: { $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: p.entry.task.id, attempt: 1 },
+    }));
+  }
+
+  /** Spends the placements' credits and resources and marks them pushed; adds their assignments to `byWorker`. */
+  private reserve(placements: Proposed[], byWorker: Map<string, Assignment[]>): Map<string, Assignment[]> {
     for (const p of placements) {
       this.hub.sessions.get(p.workerId)!.credits--;
       let held = this.proposedUse.get(p.workerId);
@@ -254,18 +369,37 @@ export class Dispatcher {
       if (!list) byWorker.set(p.workerId, (list = []));
       list.push({ $typeName: 'dtf.worker.v1.Assignment', key: p.key, jobId: p.entry.task.jobId, spec: p.entry.task.spec });
     }
-    this.inFlight++;
-    this.log.propose(this.hub.command({
-      case: 'assignAttempts',
-      value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: placements.map((p) => ({ $typeName: 'dtf.state.v1.Placement', key: p.key, workerId: p.workerId })) },
-    })).then(
-      (res) => this.committed(placements, res),
+    return byWorker;
+  }
+
+  /**
+   * Pushes the assignments, after proposing them, in the same turn: a
+   * worker's result can only be proposed after that entry, so it is applied
+   * after the placement.
+   */
+  private push(byWorker: Map<string, Assignment[]>): void {
+    for (const [workerId, assignments] of byWorker) {
+      this.hub.sessions.get(workerId)!.send({ case: 'assign', value: { $typeName: 'dtf.worker.v1.Assign', assignments } });
+    }
+  }
+
+  /**
+   * Once the entry carrying `placements` is decided: counts what the log
+   * accepted and withdraws what it refused (`placed` reads that from the
+   * entry's result; undefined refuses them all), then gives back what the
+   * proposal held. `round`: the entry is a round's, counted against
+   * {@link roundsInFlightMax} until then.
+   */
+  private settle(placements: Proposed[], res: Promise<ApplyResult>, placed: (r: ApplyResult) => Placed | undefined, onError: (e: Error) => void, round: boolean): void {
+    if (round) this.inFlight++;
+    res.then(
+      (r) => this.committed(placements, placed(r)),
       (e: Error) => {
         // Whether the entry commits is unknown: the tasks go back to the queue
         // (applying the entry, if it commits, takes them out again), and the
         // pushes stand.
         for (const p of placements) this.state.requeue(p.entry);
-        this.onError(e);
+        onError(e);
       },
     ).finally(() => {
       for (const p of placements) {
@@ -276,16 +410,9 @@ export class Dispatcher {
         }
         if (this.pushedTo(p.workerId, p.key)) this.pushed.delete(p.key.taskId);
       }
-      this.inFlight--;
+      if (round) this.inFlight--;
       this.kick();
     });
-    // Pushed after proposing, in the same turn: the worker's result can only
-    // be proposed after this entry, so it is applied after the assignment.
-    for (const [workerId, assignments] of byWorker) {
-      this.hub.sessions.get(workerId)!.send({ case: 'assign', value: { $typeName: 'dtf.worker.v1.Assign', assignments } });
-    }
-    // Credits may be left (a bounded round, or a later kick folded into this one).
-    this.kick();
   }
 
   /**
@@ -310,17 +437,17 @@ export class Dispatcher {
     this.dueTimer.unref?.();
   }
 
-  /** Counts what the log accepted and withdraws what it rejected. */
-  private committed(placements: Proposed[], res: ApplyResult): void {
-    if (res.kind !== 'assigned') {
+  /** Counts what the log accepted and withdraws what it refused. */
+  private committed(placements: Proposed[], placed: Placed | undefined): void {
+    if (!placed) {
       this.withdraw(placements);
       return;
     }
-    if (res.rejected.length > 0) {
-      const rejected = new Set(res.rejected.map((k) => k.taskId));
+    if (placed.rejected.length > 0) {
+      const rejected = new Set(placed.rejected.map((k) => k.taskId));
       this.withdraw(placements.filter((p) => rejected.has(p.key.taskId)));
     }
-    this.placed += res.accepted.length;
+    this.placed += placed.accepted.length;
   }
 
   /**
@@ -351,4 +478,8 @@ export class Dispatcher {
     }
     this.withdrawn += placements.length;
   }
+}
+
+function placementOf(p: Proposed): Placement {
+  return { $typeName: 'dtf.state.v1.Placement', key: p.key, workerId: p.workerId };
 }

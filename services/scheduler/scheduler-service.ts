@@ -99,14 +99,12 @@ async function submit(c: Coordinator, req: SubmitJobRequest): Promise<MessageIni
   const priority = req.tasks.reduce((m, t) => Math.max(m, t.priority), -Infinity);
   const refusal = admissionRefusal(c.state.options.bounds, priority, req.tasks.length, c.state.pendingCount, tenant, c.state.tenantUsage(tenant).queued);
   if (refusal) throw shed(c, refusal, req.tasks.length);
-  const res = await c.log.propose(c.hub.command({
-    case: 'submitJob',
-    value: {
-      $typeName: 'dtf.state.v1.SubmitJob',
-      job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
-      tasks: req.tasks.map((spec, i) => newTask({ id: `${jobId}.${i + 1}`, spec: spec.name ? spec : { ...spec, name: `task-${i + 1}` } })),
-    },
-  }));
+  const res = await c.dispatcher.submit({
+    $typeName: 'dtf.state.v1.SubmitJob',
+    job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
+    tasks: req.tasks.map((spec, i) => newTask({ id: `${jobId}.${i + 1}`, spec: spec.name ? spec : { ...spec, name: `task-${i + 1}` } })),
+    placements: [],
+  });
   if (res.kind === 'exhausted') throw shed(c, res.message, req.tasks.length);
   if (res.kind !== 'submitted') throw new ConnectError(`submit failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
   c.dispatcher.kick();
