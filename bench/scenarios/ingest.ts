@@ -29,7 +29,7 @@ export const ingest: Scenario = {
         { name: 'feed ingest ÷ raw Appender', ratios: pairwiseRatio(feed.samples, raw.samples), subject: feed, baseline: raw, target: '≥ 100,000 results/s absolute' },
         { name: 'in-process feed ingest ÷ raw Appender', ratios: pairwiseRatio(local.samples, raw.samples), subject: local, baseline: raw, target: '≥ 100,000 results/s absolute' },
       ],
-      notes: [`${results} finished no-op attempts (about 3 events each: started, finished, task finished) prepared in the log, then one collector started on an empty DuckDB file and timed until it stored the last event`,
+      notes: [`${results} finished no-op attempts (about 3 events each: started, finished, task finished) prepared in the log, then one collector started on an empty DuckDB file and timed from its first read of the feed (after it created the file and its tables) until it stored the last event`,
         'feed: the collector (this process) tails a coordinator in a child process over gRPC, as `dtf results --coordinator` does; in-process feed: as `dtf up` runs it, no encoding',
       ],
     };
