@@ -218,6 +218,14 @@ describe('Dispatcher.submit', () => {
     expect(state.tasks.get('a')!.task.state).toBe(TaskState.RUNNING); // placed by the round that followed
   });
 
+  it('leaves a job with dependencies to the rounds, and the jobs after it in the same turn', async () => {
+    const { log, dispatcher } = await setup({ job: false, slots: 2 });
+    const chain = submitJob('j2', [{ id: 'first' }, { id: 'then', spec: { dependsOn: ['first'] } }]);
+    if (chain.case !== 'submitJob') throw new Error(chain.case);
+    await Promise.all([dispatcher.submit(submission('j1', ['a'])), dispatcher.submit(chain.value), dispatcher.submit(submission('j3', ['b']))]);
+    expect(proposedSubmits(log).map((v) => [v.job!.id, v.placements.map((p) => p.key!.taskId)])).toEqual([['j1', ['a']], ['j2', []], ['j3', []]]);
+  });
+
   it('cancels the pushes of a submission the log refuses (a duplicate)', async () => {
     const { log, dispatcher, sent, state } = await setup({ job: false, slots: 2 });
     await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 't1' }], 'key-1')));

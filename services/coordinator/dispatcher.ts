@@ -319,8 +319,8 @@ export class Dispatcher {
    * Where new jobs' tasks would go now, if nothing else waits for a worker
    * (so placing them first passes no one): one round over a queue of their
    * own, holding them as applying the submissions will queue them, so they
-   * are ordered, ranked and fitted as a later round would. Jobs whose tasks
-   * wait on others are left to rounds.
+   * are ordered, ranked and fitted as a later round would. A job whose tasks
+   * wait on others is left to the rounds, and so is every job after it.
    */
   private placeAtSubmission(values: SubmitJob[]): Proposed[] {
     if (this.stopped || this.state.queue.size > 0) return [];
@@ -331,7 +331,8 @@ export class Dispatcher {
     for (const value of values) {
       const job = value.job;
       const n = value.tasks.length;
-      if (!job || n === 0 || seq + n > placementsPerRoundMax || value.tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) continue;
+      // A job left to the rounds is queued first: placing the ones after it now would pass it.
+      if (!job || n === 0 || seq + n > placementsPerRoundMax || value.tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) break;
       const tenant = job.tenant || defaultTenant;
       const predicted = value.tasks.map((t) => this.state.predictedMs(job.name, t.spec));
       const order = n === 1 ? [0] : planJob(predicted.map((p) => ({ predictedMs: p, deps: [] }))).order;
