@@ -38,7 +38,7 @@ const outcomes = [
 
 type Pick = { from: 'live' | 'any'; i: number };
 type Op =
-  | { t: 'submit'; tasks: { retries: number; priority: number; retryFailures: boolean; dependsOn: number[]; deadline: number }[]; key: number; reuseId: boolean; tenant: number }
+  | { t: 'submit'; tasks: { retries: number; priority: number; retryFailures: boolean; dependsOn: number[]; deadline: number }[]; key: number; reuseId: boolean; tenant: number; place: { i: number; attempt: number; worker: number }[] }
   | { t: 'deadlines' }
   | { t: 'assign'; picks: { task: Pick; delta: number; worker: number }[] }
   | { t: 'finish'; picks: { task: Pick; delta: number; outcome: number; who: 'right' | 'none' | 'other' }[] }
@@ -61,6 +61,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
         dependsOn: fc.array(fc.nat(3), { maxLength: 2 }), deadline: fc.constantFrom(0, 0, 1, 5),
       }), { minLength: 1, maxLength: 4 }),
       key: fc.nat(3), reuseId: fc.boolean(), tenant: fc.nat(2),
+      // Placed with the submission, as the leader does when nothing else is queued (some of them refused).
+      place: fc.array(fc.record({ i: fc.nat(4), attempt: fc.constantFrom(1, 1, 1, 2), worker: workerArb }), { maxLength: 3 }),
     }),
   },
   { weight: 1, arbitrary: fc.constant({ t: 'deadlines' as const }) },
@@ -87,7 +89,7 @@ class CommandMaker {
       case 'submit': {
         const jobId = op.reuseId && this.jobs > 0 ? `j${this.jobs}` : `j${++this.jobs}`;
         const now = this.nowMs;
-        return submitJob(jobId, op.tasks.map((t, i) => ({
+        const cmd = submitJob(jobId, op.tasks.map((t, i) => ({
           id: `${jobId}.${i + 1}.${this.jobs}`,
           retries: t.retries,
           priority: t.priority,
@@ -100,6 +102,9 @@ class CommandMaker {
             retry: { $typeName: 'dtf.common.v1.RetryPolicy', onTestFailure: t.retryFailures, initialBackoffMs: 0, multiplier: 0, maxBackoffMs: 0 },
           },
         })), op.key ? `key-${op.key}` : '', op.tenant ? `tenant-${op.tenant}` : '');
+        const placed = assign(...op.place.map((p): [string, number, string] => [`${jobId}.${p.i + 1}.${this.jobs}`, p.attempt, workerIds[p.worker]!]));
+        if (cmd.case === 'submitJob' && placed.case === 'assignAttempts') cmd.value.placements = placed.value.placements;
+        return cmd;
       }
       case 'assign':
         return assign(...op.picks.map((p): [string, number, string] => {
