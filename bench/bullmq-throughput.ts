@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { performance } from 'node:perf_hooks';
 import { BenchChild } from './child';
-import { submitsInFlightMax, trialTimeoutMs } from './dtf-jobs';
+import { jobSizes, submitsInFlightMax, trialTimeoutMs } from './dtf-jobs';
 import type { ThroughputLoad } from './dtf-throughput';
 
 /**
@@ -22,8 +22,7 @@ export async function measureBullmqThroughput(redisPort: number, rep: number, lo
     // The worker says `done` when the warm-up's jobs have completed, and again after all of them.
     worker = (await BenchChild.start('bullmq-worker.ts', [String(redisPort), name, String(concurrency), `${load.warmupTasks},${all}`])).child;
     const add = async (prefix: string, total: number) => {
-      const sizes: number[] = [];
-      for (let left = total; left > 0; left -= load.batch) sizes.push(Math.min(load.batch, left));
+      const sizes = jobSizes(total, load.batch);
       let next = 0;
       const lane = async () => {
         while (next < sizes.length) {

@@ -3,6 +3,13 @@ import type { SchedulerService } from '../libs/gen/dtf/scheduler/v1/scheduler_se
 import type { Coordinator } from '../services/coordinator/coordinator';
 import type { Collector } from '../services/results/collector';
 
+/** The sizes of the jobs (or bulks) that carry `total` tasks `batch` at a time, the last one smaller. */
+export function jobSizes(total: number, batch: number): number[] {
+  const sizes: number[] = [];
+  for (let left = total; left > 0; left -= batch) sizes.push(Math.min(batch, left));
+  return sizes;
+}
+
 /** SubmitJob calls in flight at once while a bench submits its load. */
 export const submitsInFlightMax = 4;
 /** A trial that has not finished after this long has failed, not just been slow. */
@@ -10,8 +17,7 @@ export const trialTimeoutMs = 300_000;
 
 /** Submits `total` no-op tasks (`true`) as jobs of `batch` tasks; returns the job ids. */
 export async function submitNoopJobs(scheduler: Client<typeof SchedulerService>, total: number, batch: number): Promise<string[]> {
-  const sizes: number[] = [];
-  for (let left = total; left > 0; left -= batch) sizes.push(Math.min(batch, left));
+  const sizes = jobSizes(total, batch);
   const ids: string[] = new Array<string>(sizes.length);
   let next = 0;
   const lane = async () => {

@@ -30,7 +30,7 @@ import {
 } from '../libs/gen/dtf/scheduler/v1/scheduler_service_pb';
 import { grpcMethodDefinition } from '../libs/rpc/grpc-method';
 import { tellParent, type ChildMessage } from './child';
-import { submitsInFlightMax } from './dtf-jobs';
+import { jobSizes, submitsInFlightMax } from './dtf-jobs';
 import { steadyRate } from './hdr';
 
 const submitJobs = grpcMethodDefinition(SchedulerService.method.submitJobs);
@@ -90,8 +90,7 @@ function openSubmitStream(address: string, onAnswer: (a: SubmitJobsResponse) => 
 
 /** `total` no-op tasks in jobs of `batch` over one stream, {@link submitsInFlightMax} jobs unanswered at most; the job ids in order. */
 async function submitBulk(address: string, total: number, batch: number): Promise<string[]> {
-  const sizes: number[] = [];
-  for (let left = total; left > 0; left -= batch) sizes.push(Math.min(batch, left));
+  const sizes = jobSizes(total, batch);
   const ids = new Array<string>(sizes.length);
   let next = 0;
   let unanswered = 0;

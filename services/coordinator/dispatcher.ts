@@ -6,7 +6,7 @@ import { firstRefusal } from '../../libs/scheduling/feasibility';
 import type { FeasibilityChecker, Ranker, Refusal, SchedulerPlugin } from '../../libs/scheduling/plugin';
 import { pluginCheckers, pluginRankers } from '../../libs/scheduling/plugin-guards';
 import { preferenceScore } from '../../libs/scheduling/preferences';
-import { ReadyIndex, type QueueEntry } from '../../libs/scheduling/ready-index';
+import { ReadyIndex, type NewEntry, type QueueEntry } from '../../libs/scheduling/ready-index';
 import { requirementClass } from '../../libs/scheduling/requirement-class';
 import { addResources, capacityOf, emptyResources, freeInto, subtract, type Resources } from '../../libs/scheduling/resources';
 import { defaultRanking, scheduleRound, type FreeWorker, type RankingPolicy, type RoundContext } from '../../libs/scheduling/schedule-round';
@@ -325,6 +325,9 @@ export class Dispatcher {
   private placeAtSubmission(values: SubmitJob[]): Proposed[] {
     if (this.stopped || this.state.queue.size > 0) return [];
     const nowMs = this.now();
+    // Asked first: with no room anywhere there is nothing to build the queue for.
+    const workers = this.freeWorkers(nowMs);
+    if (workers.length === 0) return [];
     const entries = new Map<string, QueueEntry>();
     const queue = new ReadyIndex((id) => entries.get(id));
     let seq = 0;
@@ -335,21 +338,15 @@ export class Dispatcher {
       if (!job || n === 0 || seq + n > placementsPerRoundMax || value.tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) break;
       const tenant = job.tenant || defaultTenant;
       const predicted = value.tasks.map((t) => this.state.predictedMs(job.name, t.spec));
-      const order = n === 1 ? [0] : planJob(predicted.map((p) => ({ predictedMs: p, deps: [] }))).order;
-      for (const i of order) {
+      for (const i of planJob(predicted.map((p) => ({ predictedMs: p, deps: [] }))).order) {
         const spec = compactSpec(value.tasks[i].spec);
         const task = newTask({ id: value.tasks[i].id, jobId: job.id, spec, state: PENDING, predictedDurationMs: Math.round(predicted[i]) });
-        const entry: QueueEntry = {
-          task, seq: seq++, tenant, enqueuedMs: nowMs, priority: spec?.priority ?? 0, deadlineMs: Number(spec?.deadlineMs ?? 0n), notBeforeMs: 0,
-          cls: '', agePos: -1, pos: -1, queued: false,
-        };
-        entries.set(task.id, entry);
-        queue.add(entry, nowMs);
+        const entry: NewEntry = { task, seq: seq++, tenant, enqueuedMs: nowMs, priority: spec?.priority ?? 0, deadlineMs: Number(spec?.deadlineMs ?? 0n), notBeforeMs: 0 };
+        queue.add(entry, nowMs); // fills in the rest of the entry
+        entries.set(task.id, entry as QueueEntry);
       }
     }
     if (seq === 0) return [];
-    const workers = this.freeWorkers(nowMs);
-    if (workers.length === 0) return [];
     return scheduleRound(queue, workers, this.roundContext(nowMs)).map((p) => ({
       workerId: p.workerId,
       entry: p.entry,
