@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     // Credits beyond the one task run at a time: the next assignment waits
     // here, so the worker never idles while its result is being committed.
     const credits = 1 + prefetch;
-    out.push({ msg: { case: 'hello', value: { workerId: id, name: id, slots: credits, freeSlots: credits, version: 'bench' } } });
+    out.push({ msg: { case: 'hello', value: { workerId: id, name: id, slots: credits, freeSlots: credits, prefetch, version: 'bench' } } });
     const waiting: { key: unknown; ms: number }[] = [];
     let busy = false;
     const runNext = (): void => {

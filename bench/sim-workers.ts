@@ -33,14 +33,14 @@ class SimWorker {
   private flushScheduled = false;
   completed = 0;
 
-  constructor(readonly id: string, private readonly credits: number) {}
+  constructor(readonly id: string, private readonly credits: number, private readonly prefetch: number) {}
 
   /** Opens the stream and says hello; `onWelcome` runs when the coordinator answers. */
   start(client: grpc.Client, onWelcome: () => void): Promise<void> {
     const call = client.makeBidiStreamRequest(connect.path, connect.requestSerialize, connect.responseDeserialize) as grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
     this.call = call;
     call.write(create(ConnectRequestSchema, {
-      msg: { case: 'hello', value: { workerId: this.id, name: this.id, slots: this.credits, freeSlots: this.credits, version: 'bench' } },
+      msg: { case: 'hello', value: { workerId: this.id, name: this.id, slots: this.credits, freeSlots: this.credits, prefetch: this.prefetch, version: 'bench' } },
     }));
     call.on('data', (m: ConnectResponse) => {
       if (m.msg.case === 'welcome') onWelcome();
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     'grpc.max_receive_message_length': grpcMessageBytesMax,
     'grpc.max_send_message_length': grpcMessageBytesMax,
   });
-  const sims = Array.from({ length: workers }, (_, i) => new SimWorker(`sim-${i + 1}`, slots + prefetch));
+  const sims = Array.from({ length: workers }, (_, i) => new SimWorker(`sim-${i + 1}`, slots + prefetch, prefetch));
   let welcomed = 0;
   const streams = sims.map((sim) => sim.start(client, () => {
     if (++welcomed === workers) tellParent({ type: 'ready', workers });

@@ -13,7 +13,7 @@ import { pairwiseRatio } from '../stats';
 export function throughputLoad(smoke: boolean): ThroughputLoad {
   return smoke
     ? { tasks: 300, workers: 20, slotsPerWorker: 1, prefetch: 4, batch: 100, warmupTasks: 100 }
-    : { tasks: 40_000, workers: 100, slotsPerWorker: 1, prefetch: 16, batch: 1000, warmupTasks: 10_000 };
+    : { tasks: 40_000, workers: 100, slotsPerWorker: 1, prefetch: 64, batch: 1000, warmupTasks: 10_000 };
 }
 
 /** Key under which the DTF rate is shared with later scenarios of the run (`limit`). */

@@ -132,7 +132,7 @@ export function serveCommands(program: Command): void {
     .option('--label <key=value>', 'a label for matching; repeatable', (v: string, p: string[]) => [...p, v], [])
     .option('--name <name>', 'display name (default: host name)')
     .option('--task-timeout-ms <ms>', 'timeout of tasks that set none', int('--task-timeout-ms', 1000, 7 * 24 * 3600 * 1000))
-    .option('--prefetch <n>', 'tasks taken beyond --slots, started the moment a slot frees (hides dispatch latency; they skip later higher-priority work)', int('--prefetch', 0, 1024), 0)
+    .option('--prefetch <n>', 'tasks taken beyond --slots, started the moment a slot frees (hides dispatch latency; they skip later higher-priority work); refilled once half are taken, so work arrives in batches', int('--prefetch', 0, 1024), 0)
     .action(async (o: { coordinator: string[]; dataDir: string; slots?: number; label: string[]; name?: string; taskTimeoutMs?: number; prefetch: number }) => {
       const agent = new WorkerAgent({
         coordinators: o.coordinator, dataDir: path.resolve(o.dataDir), slots: o.slots, labels: parseLabels(o.label),

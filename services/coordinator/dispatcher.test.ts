@@ -50,8 +50,11 @@ class GatedLog implements ReplicatedLog {
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
-/** A dispatcher over one worker w1 of `slots` slots, with job j1 (task t1) queued unless `job` is false. */
-async function setup({ job = true, slots = 1 } = {}) {
+/**
+ * A dispatcher over one worker w1 of `slots` slots (`prefetch` of them its
+ * prefetch queue), with job j1 (task t1) queued unless `job` is false.
+ */
+async function setup({ job = true, slots = 1, prefetch = 0 } = {}) {
   const state = new CoordinatorState();
   const log = new GatedLog(state);
   const hub = new WorkerHub(state, log, Date.now, defaultLiveness);
@@ -65,7 +68,7 @@ async function setup({ job = true, slots = 1 } = {}) {
     for await (const m of down) sent.push(m.msg);
   })();
   const hardware = create(HardwareSchema, { cpuCores: 2, memoryBytes: 1n << 30n, devices: [{ kind: DeviceKind.CPU }] });
-  const session: WorkerSession = await hub.open({ workerId: 'w1', name: 'w1', hardware, labels: {}, slots, freeSlots: slots, running: [], httpOnly: false }, down);
+  const session: WorkerSession = await hub.open({ workerId: 'w1', name: 'w1', hardware, labels: {}, slots, freeSlots: slots, prefetch, running: [], httpOnly: false }, down);
   if (job) await log.propose(command(BigInt(Date.now()), submitJob('j1', [{ id: 't1' }])));
   return { state, log, hub, dispatcher, session, sent, errors };
 }
@@ -237,5 +240,46 @@ describe('Dispatcher.submit', () => {
     expect(sentOf(sent, 'cancel').flatMap((c) => c.keys)).toEqual([key('a')]);
     expect(dispatcher.withdrawn).toBe(1);
     expect(state.tasks.has('a')).toBe(false);
+  });
+});
+
+describe('a worker with a prefetch queue', () => {
+  const assigned = (sent: ConnectResponse['msg'][]) => sentOf(sent, 'assign').map((a) => a.assignments.map((x) => x.key!.taskId));
+  const tasks = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `t${i + 1}` }));
+
+  it('is sent more only once half its queue is free, so its assignments travel together', async () => {
+    // One task run at a time and four prefetched: topped up at two free credits.
+    const { log, hub, dispatcher, session, sent, state } = await setup({ job: false, slots: 5, prefetch: 4 });
+    await log.propose(command(BigInt(Date.now()), submitJob('j1', tasks(9))));
+    dispatcher.kick();
+    await turn();
+    expect(assigned(sent)).toEqual([['t1', 't2', 't3', 't4', 't5']]);
+    expect(session.refillCredits).toBe(2);
+
+    hub.grant(session, 1); // one result back: four still in hand
+    await turn();
+    expect(assigned(sent)).toHaveLength(1);
+    expect(dispatcher.roomOf(state.workers.get('w1')!, Date.now()).slots).toBe(0);
+
+    hub.grant(session, 1);
+    await turn();
+    expect(assigned(sent)).toEqual([['t1', 't2', 't3', 't4', 't5'], ['t6', 't7']]);
+  });
+
+  it('makes no difference to a worker without one: any free credit is used at once', async () => {
+    const { log, hub, dispatcher, session, sent } = await setup({ job: false, slots: 5 });
+    await log.propose(command(BigInt(Date.now()), submitJob('j1', tasks(7))));
+    dispatcher.kick();
+    await turn();
+    hub.grant(session, 1);
+    await turn();
+    expect(assigned(sent)).toEqual([['t1', 't2', 't3', 't4', 't5'], ['t6']]);
+  });
+
+  it('must leave at least one slot to run in: a hello with prefetch ≥ slots is refused and joins nothing', async () => {
+    const { hub, state } = await setup({ job: false });
+    await expect(hub.open({ workerId: 'w2', name: 'w2', labels: {}, slots: 4, freeSlots: 4, prefetch: 4, running: [], httpOnly: false }, undefined))
+      .rejects.toThrow('prefetch 4 must be less than slots 4');
+    expect(state.workers.has('w2')).toBe(false);
   });
 });

@@ -184,7 +184,7 @@ export class Dispatcher {
     const out: FreeWorker[] = [];
     const now = BigInt(nowMs);
     for (const s of this.hub.sessions.values()) {
-      if (s.closed || s.credits <= 0) continue;
+      if (s.closed || s.credits < s.refillCredits) continue;
       const w = this.state.workers.get(s.workerId);
       if (!w || w.state !== ONLINE || w.cordoned || w.draining) continue;
       const allows = breakerAllows(w.breaker, now);
@@ -213,7 +213,7 @@ export class Dispatcher {
       const until = w.breaker?.probing ? 'a probe task is running' : `until ${new Date(Number(w.breaker!.untilMs)).toISOString()}`;
       return { quarantine: `quarantined (${until}): ${w.breaker?.reason ?? ''}`, slots: 0, free };
     }
-    let slots = s && !s.closed ? s.credits : 0;
+    let slots = s && !s.closed && s.credits >= s.refillCredits ? s.credits : 0;
     if (allows === 'probe') slots = this.state.runningCount(w.id) > 0 ? 0 : Math.min(1, slots);
     return { slots, free };
   }

@@ -38,6 +38,8 @@ export interface WorkerIntro {
   labels: Record<string, string>;
   slots: number;
   freeSlots: number;
+  /** Of `slots`, the worker's prefetch queue (0 when absent). */
+  prefetch?: number;
   running: AttemptKey[];
   httpOnly: boolean;
 }
@@ -86,7 +88,7 @@ export class WorkerHub {
     }));
     if (res.kind !== 'joined') throw new ConnectError(`join failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
     this.sessions.get(intro.workerId)?.close();
-    const session = new WorkerSession(intro.workerId, res.epoch, intro.slots, intro.freeSlots, this.now(), stream);
+    const session = new WorkerSession(intro.workerId, res.epoch, intro.slots, intro.freeSlots, this.now(), stream, intro.prefetch ?? 0);
     session.running = intro.running;
     this.sessions.set(intro.workerId, session);
     if (res.orphaned.length > 0) {
@@ -205,5 +207,12 @@ function validateIntro(i: WorkerIntro): void {
   }
   if (i.slots < 1 || i.slots > workerSlotsMax) {
     throw new ConnectError(`slots ${i.slots} is out of range 1..${workerSlotsMax}`, Code.InvalidArgument);
+  }
+  const prefetch = i.prefetch ?? 0;
+  if (prefetch >= i.slots) {
+    throw new ConnectError(
+      `prefetch ${prefetch} must be less than slots ${i.slots}: slots counts the tasks run at once and the prefetched ones together`,
+      Code.InvalidArgument,
+    );
   }
 }

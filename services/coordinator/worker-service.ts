@@ -55,7 +55,7 @@ async function hello(c: Coordinator, h: Extract<ConnectRequest['msg'], { case: '
   const s = await c.hub.open(
     {
       workerId: h.workerId, name: h.name, hardware: h.hardware, labels: h.labels, slots: h.slots,
-      freeSlots: h.freeSlots, running: h.running, httpOnly: false,
+      freeSlots: h.freeSlots, prefetch: h.prefetch, running: h.running, httpOnly: false,
     },
     out,
   );

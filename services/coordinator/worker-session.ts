@@ -14,6 +14,14 @@ export const httpOutboxMax = 10_000;
  */
 export class WorkerSession {
   credits: number;
+  /**
+   * Credits the worker must have before it is sent more: half its prefetch
+   * queue (at least 1). A worker whose queue is more than half full has
+   * work in hand, so topping it up a task at a time would only make more,
+   * smaller messages; its assignments wait for half the queue to free and
+   * travel together. A worker without prefetch is sent work for any credit.
+   */
+  readonly refillCredits: number;
   lastSeenMs: number;
   load: Load | undefined;
   running: AttemptKey[] = [];
@@ -28,8 +36,11 @@ export class WorkerSession {
     credits: number,
     nowMs: number,
     private readonly stream: AsyncQueue<ConnectResponse> | undefined,
+    /** Of `slots`, how many are the worker's prefetch queue (Hello.prefetch). */
+    readonly prefetch = 0,
   ) {
     this.credits = Math.max(0, Math.min(credits, slots));
+    this.refillCredits = Math.max(1, Math.ceil(prefetch / 2));
     this.lastSeenMs = nowMs;
   }
 

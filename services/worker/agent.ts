@@ -156,6 +156,7 @@ export class WorkerAgent {
       labels: this.opts.labels ?? {},
       slots: credits,
       freeSlots: free,
+      prefetch: this.prefetch,
       running: this.runningKeys(),
       unackedResults: this.outbox.list(),
       version: '0.1.0',

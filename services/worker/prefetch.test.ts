@@ -23,6 +23,11 @@ describe('worker prefetch', () => {
 
   afterAll(() => t.stop());
 
+  it('tells the coordinator which of its credits are the prefetch queue', () => {
+    const session = c.hub.sessions.get(t.agent.workerId)!;
+    expect([session.slots, session.prefetch, session.refillCredits]).toEqual([2, 1, 1]);
+  });
+
   it('takes a second task while running the first, and runs them one after the other', async () => {
     const log = path.join(dir, 'runs.log');
     const step = (name: string) => ({ name, shell: `echo start ${name} >> ${log}; sleep 0.5; echo end ${name} >> ${log}` });

@@ -21,7 +21,7 @@ class HandWorker {
   constructor(address: string, hello: Partial<Hello> & { workerId: string }) {
     const transport = createGrpcTransport(address);
     this.transport = transport;
-    this.send({ case: 'hello', value: { $typeName: 'dtf.worker.v1.Hello', name: hello.workerId, slots: 1, freeSlots: 1, labels: {}, running: [], unackedResults: [], token: '', version: 'test', hardware: { $typeName: 'dtf.common.v1.Hardware', hostname: 'h', os: 'linux', arch: 'x64', cpuModel: 'c', cpuCores: 2, memoryBytes: 1n << 30n, devices: [{ $typeName: 'dtf.common.v1.Device', kind: DeviceKind.CPU, model: 'c', memoryBytes: 0n, driver: '', index: 0 }] }, ...hello } });
+    this.send({ case: 'hello', value: { $typeName: 'dtf.worker.v1.Hello', name: hello.workerId, slots: 1, freeSlots: 1, prefetch: 0, labels: {}, running: [], unackedResults: [], token: '', version: 'test', hardware: { $typeName: 'dtf.common.v1.Hardware', hostname: 'h', os: 'linux', arch: 'x64', cpuModel: 'c', cpuCores: 2, memoryBytes: 1n << 30n, devices: [{ $typeName: 'dtf.common.v1.Device', kind: DeviceKind.CPU, model: 'c', memoryBytes: 0n, driver: '', index: 0 }] }, ...hello } });
     void (async () => {
       try {
         for await (const m of createClient(WorkerService, transport).connect(this.up)) this.down.push(m);
