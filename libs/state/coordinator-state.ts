@@ -1,12 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  AttemptOutcome,
+  AttemptOutcome as AttemptOutcomeEnum,
   AttemptResultSchema,
   JobSchema,
-  JobState,
+  JobState as JobStateEnum,
   TaskCountsSchema,
-  TaskState,
-  WorkerState,
+  TaskState as TaskStateEnum,
+  WorkerState as WorkerStateEnum,
   type AttemptKey,
   type AttemptResult,
   type Job,
@@ -39,6 +39,20 @@ import { NONE, newTask } from './new-task';
 import { backoffMs, decideRetry, isInfraFailure } from './retry-policy';
 import { holdingOf, snapshotOf } from './state-snapshot';
 import { isFinal } from './task-transitions';
+
+/*
+ * The enums, read once: an enum member read through the generated module's
+ * exports is a getter call per read under tsx (as in dispatcher.ts), and
+ * these are read several times per task.
+ */
+const AttemptOutcome = AttemptOutcomeEnum;
+type AttemptOutcome = AttemptOutcomeEnum;
+const JobState = JobStateEnum;
+type JobState = JobStateEnum;
+const TaskState = TaskStateEnum;
+type TaskState = TaskStateEnum;
+const WorkerState = WorkerStateEnum;
+type WorkerState = WorkerStateEnum;
 
 /** What applying one command did, for the proposer waiting on it. */
 export type ApplyResult =

@@ -1,4 +1,14 @@
-import { AttemptOutcome, TaskState, type TaskSpec } from '../gen/dtf/common/v1/common_pb';
+import { AttemptOutcome as AttemptOutcomeEnum, TaskState as TaskStateEnum, type TaskSpec } from '../gen/dtf/common/v1/common_pb';
+
+/*
+ * The enums, read once: an enum member read through the generated module's
+ * exports is a getter call per read under tsx (as in dispatcher.ts), and
+ * these are read several times per task.
+ */
+const AttemptOutcome = AttemptOutcomeEnum;
+type AttemptOutcome = AttemptOutcomeEnum;
+const TaskState = TaskStateEnum;
+type TaskState = TaskStateEnum;
 
 /**
  * A lost worker is not the task's fault: such attempts are retried without

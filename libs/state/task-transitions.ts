@@ -1,4 +1,12 @@
-import { TaskState } from '../gen/dtf/common/v1/common_pb';
+import { TaskState as TaskStateEnum } from '../gen/dtf/common/v1/common_pb';
+
+/*
+ * The enums, read once: an enum member read through the generated module's
+ * exports is a getter call per read under tsx (as in dispatcher.ts), and
+ * these are read several times per task.
+ */
+const TaskState = TaskStateEnum;
+type TaskState = TaskStateEnum;
 
 /** True for the states a task never leaves. */
 export function isFinal(state: TaskState): boolean {
