@@ -282,6 +282,13 @@ export class CoordinatorState {
     return ids ? [...ids].map((id) => this.tasks.get(id)!.task) : [];
   }
 
+  /** True when no task is pending (queued, waiting or backing off) or running: no task event comes until new work does. */
+  get idle(): boolean {
+    if (this.pendingCount > 0) return false;
+    for (const t of this.tenants.values()) if (t.running > 0) return false;
+    return true;
+  }
+
   /** Number of tasks running on a worker. */
   runningCount(workerId: string): number {
     return this.runningByWorker.get(workerId)?.size ?? 0;

@@ -16,4 +16,17 @@ describe('BatchPacer', () => {
     pacer.arrived();
     expect(pacer.delayMs(batchEventsTarget)).toBe(0);
   });
+
+  it('writes at once when the feed says the coordinator has gone idle, and lingers again when work resumes', () => {
+    let now = 1000;
+    const pacer = new BatchPacer(() => now);
+    pacer.started();
+    now += 5;
+    pacer.arrived();
+    expect(pacer.delayMs(10)).toBeGreaterThan(0);
+    pacer.arrived(true);
+    expect(pacer.delayMs(10)).toBe(0);
+    pacer.arrived(false);
+    expect(pacer.delayMs(10)).toBeGreaterThan(0);
+  });
 });

@@ -20,17 +20,22 @@ export const feedQuietMs = 50;
  * Decides when the collector's next batch should be written. A lone event
  * after a quiet spell is written at once; under load, batches grow to what
  * arrives in {@link batchLingerMs}, so the fixed cost per transaction is
- * shared by thousands of events instead of a few hundred.
+ * shared by thousands of events instead of a few hundred. When the feed
+ * says the coordinator has gone idle, nothing more is coming to wait for:
+ * the last results of a run are written at once, not {@link feedQuietMs}
+ * later.
  */
 export class BatchPacer {
   private lastStartMs = Number.NEGATIVE_INFINITY;
   private lastEventsMs = Number.NEGATIVE_INFINITY;
+  private idle = false;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  /** Notes that events arrived from the feed. */
-  arrived(): void {
+  /** Notes that events arrived from the feed; `idle`: the feed said the coordinator had nothing queued or running. */
+  arrived(idle = false): void {
     this.lastEventsMs = this.now();
+    this.idle = idle;
   }
 
   /** Notes that a batch is being written now. */
@@ -40,7 +45,7 @@ export class BatchPacer {
 
   /** Milliseconds to wait before writing `waiting` events; 0 means write now. */
   delayMs(waiting: number): number {
-    if (waiting >= batchEventsTarget) return 0;
+    if (waiting >= batchEventsTarget || this.idle) return 0;
     const now = this.now();
     const dueMs = Math.min(this.lastStartMs + batchLingerMs, this.lastEventsMs + feedQuietMs);
     return Math.max(0, dueMs - now);

@@ -163,7 +163,7 @@ export class Collector {
       this.connected = true;
       if (failure) break;
       for (const e of msg.events) pending.push(e);
-      pacer.arrived();
+      pacer.arrived(msg.idle);
       writing ??= write();
       if (pending.length >= bufferedEventsMax) await new Promise<void>((r) => { wakeReader = r; });
     }

@@ -53,7 +53,7 @@ async function* tail(c: Coordinator, after: bigint, ctx: HandlerContext): AsyncI
       continue;
     }
     sent = events[events.length - 1].index;
-    yield { $typeName: 'dtf.result.v1.TailEventsResponse', events };
+    yield { $typeName: 'dtf.result.v1.TailEventsResponse', events, idle: sent === c.state.events.last && c.state.idle };
   }
 }
 
