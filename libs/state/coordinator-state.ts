@@ -54,6 +54,9 @@ type TaskState = TaskStateEnum;
 const WorkerState = WorkerStateEnum;
 type WorkerState = WorkerStateEnum;
 
+/** The dependencies of a task that has none, shared (never changed). */
+const NO_DEPENDENCIES: number[] = Object.freeze([]) as unknown as number[];
+
 /** What applying one command did, for the proposer waiting on it. */
 export type ApplyResult =
   | { kind: 'submitted'; jobId: string; duplicate: boolean; placed?: Placed }
@@ -353,25 +356,8 @@ export class CoordinatorState {
     const priority = cmd.tasks.reduce((m, t) => Math.max(m, t.spec?.priority ?? 0), -Infinity);
     const refusal = admissionRefusal(this.options.bounds, priority, cmd.tasks.length, this.pendingCount, tenant, this.tenantUsage(tenant).queued);
     if (refusal) return { kind: 'exhausted', message: refusal };
-    // Dependencies name tasks of the same job; resolve them to indexes.
-    const byName = new Map<string, number[]>();
-    cmd.tasks.forEach((t, i) => {
-      const name = t.spec?.name ?? '';
-      const same = byName.get(name);
-      // Pushed, not copied: a job of n tasks sharing one name was O(n²) here.
-      if (same) same.push(i);
-      else byName.set(name, [i]);
-    });
-    const deps: number[][] = [];
-    for (const t of cmd.tasks) {
-      const d: number[] = [];
-      for (const name of t.spec?.dependsOn ?? []) {
-        const found = byName.get(name);
-        if (!found) return { kind: 'error', message: `job ${job.id}: task "${t.spec?.name}" depends on "${name}", which is not in the job` };
-        d.push(...found);
-      }
-      deps.push(d);
-    }
+    const deps = this.resolveDependencies(job.id, cmd.tasks);
+    if (typeof deps === 'string') return { kind: 'error', message: deps };
     const predicted = cmd.tasks.map((t) => this.predictedMs(job.name, t.spec));
     const plan = planJob(predicted.map((p, i) => ({ predictedMs: p, deps: deps[i] })));
     if (!plan.acyclic) return { kind: 'error', message: `job ${job.id}: its task dependencies form a cycle` };
@@ -432,12 +418,40 @@ export class CoordinatorState {
       value: {
         $typeName: 'dtf.result.v1.JobSubmitted',
         job: jobSnapshot(stored),
-        tasks: record.taskIds.map((id) => submittedSnapshot(this.tasks.get(id)!.task)),
+        tasks: recs.map((rec) => submittedSnapshot(rec.task)),
       },
     });
     // Placed with the submission: after the job's event, as a later AssignAttempts would be.
     if (cmd.placements.length === 0) return { kind: 'submitted', jobId: job.id, duplicate: false };
     return { kind: 'submitted', jobId: job.id, duplicate: false, placed: this.place(cmd.placements, timeMs) };
+  }
+
+  /**
+   * Each task's dependencies as indexes into the job's tasks (dependencies
+   * name tasks of the same job), or what is wrong. A job without any (the
+   * common case) builds no name index: every task shares one empty list.
+   */
+  private resolveDependencies(jobId: string, tasks: readonly Task[]): number[][] | string {
+    if (!tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) return tasks.map(() => NO_DEPENDENCIES);
+    const byName = new Map<string, number[]>();
+    tasks.forEach((t, i) => {
+      const name = t.spec?.name ?? '';
+      const same = byName.get(name);
+      // Pushed, not copied: a job of n tasks sharing one name was O(n²) here.
+      if (same) same.push(i);
+      else byName.set(name, [i]);
+    });
+    const deps: number[][] = [];
+    for (const t of tasks) {
+      const d: number[] = [];
+      for (const name of t.spec?.dependsOn ?? []) {
+        const found = byName.get(name);
+        if (!found) return `job ${jobId}: task "${t.spec?.name}" depends on "${name}", which is not in the job`;
+        d.push(...found);
+      }
+      deps.push(d);
+    }
+    return deps;
   }
 
   /** The duration a task is expected to take, as submission predicts it: its history, else what its spec says. */
