@@ -111,7 +111,7 @@ export function scheduleRound(index: ReadyIndex, workers: FreeWorker[], ctx: Rou
       continue;
     }
     const { fw, holding } = chosen;
-    index.take(head.entry.task.id);
+    index.takeEntry(head.entry);
     fw.slots--;
     addResources(fw.free, holding, -1);
     for (const e of plainEntries.get(fw) ?? []) {

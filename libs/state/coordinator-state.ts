@@ -488,7 +488,7 @@ export class CoordinatorState {
         continue;
       }
       if (breakerAllows(worker.breaker, timeMs) === 'probe') worker.breaker!.probing = true;
-      this.queue.remove(rec.task.id);
+      this.queue.removeEntry(rec);
       if (rec.watchPos >= 0) this.deadlineWatch.remove(rec);
       rec.task.attempt = p.key.attempt;
       rec.task.workerId = p.workerId;
@@ -694,7 +694,7 @@ export class CoordinatorState {
     const counts = job.counts!;
     if (task.state === TaskState.PENDING && state !== TaskState.PENDING && state !== TaskState.RUNNING) {
       // A pending task ending here (cancelled, skipped) leaves the queue.
-      this.queue.remove(task.id);
+      this.queue.removeEntry(rec);
       if (rec.watchPos >= 0) this.deadlineWatch.remove(rec);
       this.pendingCount--;
       this.tenant(rec.tenant).queued--;
