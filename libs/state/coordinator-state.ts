@@ -33,7 +33,7 @@ import { breakerAllows, breakerFailed, breakerSucceeded, clearBreaker, defaultBr
 import { compactSpec } from './compact-spec';
 import { DurationModel } from './duration-model';
 import { EventLog } from './event-log';
-import { planJob } from './job-plan';
+import { hasDependencies, planJob } from './job-plan';
 import { jobSnapshot } from './job-snapshot';
 import { NONE, newTask } from './new-task';
 import { backoffMs, decideRetry, isInfraFailure } from './retry-policy';
@@ -433,7 +433,7 @@ export class CoordinatorState {
    * common case) builds no name index: every task shares one empty list.
    */
   private resolveDependencies(jobId: string, tasks: readonly Task[]): number[][] | string {
-    if (!tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) return tasks.map(() => NO_DEPENDENCIES);
+    if (!hasDependencies(tasks)) return tasks.map(() => NO_DEPENDENCIES);
     const byName = new Map<string, number[]>();
     tasks.forEach((t, i) => {
       const name = t.spec?.name ?? '';

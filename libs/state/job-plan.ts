@@ -1,3 +1,5 @@
+import type { Task } from '../gen/dtf/common/v1/common_pb';
+
 /** A task of a job being submitted, as planning sees it. */
 export interface PlanTask {
   predictedMs: number;
@@ -13,6 +15,11 @@ export interface JobPlan {
   earliestFinishMs: number[];
   /** False when the dependencies form a cycle (then nothing else holds). */
   acyclic: boolean;
+}
+
+/** True when some task of the job waits on another (names it in `dependsOn`). */
+export function hasDependencies(tasks: readonly Task[]): boolean {
+  return tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0);
 }
 
 /**

@@ -1,11 +1,6 @@
 import { TaskState as TaskStateEnum } from '../gen/dtf/common/v1/common_pb';
 
-/*
- * The enums, read once (as in dispatcher.ts): under tsx, a member read
- * through the generated module's exports is a getter call, and those
- * getters showed in the coordinator's profiles (~1.5% of samples); these
- * are read several times per task.
- */
+/* The enums, read once: see coordinator-state.ts. */
 const TaskState = TaskStateEnum;
 type TaskState = TaskStateEnum;
 

@@ -13,7 +13,7 @@ import { defaultRanking, scheduleRound, type FreeWorker, type RankingPolicy, typ
 import { breakerAllows } from '../../libs/state/circuit-breaker';
 import { compactSpec } from '../../libs/state/compact-spec';
 import { defaultTenant, type ApplyResult, type CoordinatorState, type Placed } from '../../libs/state/coordinator-state';
-import { planJob } from '../../libs/state/job-plan';
+import { hasDependencies, planJob } from '../../libs/state/job-plan';
 import { newTask } from '../../libs/state/new-task';
 import type { WorkerRoomNow } from '../../libs/scheduling/explain-task';
 import type { WorkerHub } from './worker-hub';
@@ -184,7 +184,7 @@ export class Dispatcher {
     const out: FreeWorker[] = [];
     const now = BigInt(nowMs);
     for (const s of this.hub.sessions.values()) {
-      if (s.closed || s.credits < s.refillCredits) continue;
+      if (!s.wantsWork) continue;
       const w = this.state.workers.get(s.workerId);
       if (!w || w.state !== ONLINE || w.cordoned || w.draining) continue;
       const allows = breakerAllows(w.breaker, now);
@@ -213,7 +213,7 @@ export class Dispatcher {
       const until = w.breaker?.probing ? 'a probe task is running' : `until ${new Date(Number(w.breaker!.untilMs)).toISOString()}`;
       return { quarantine: `quarantined (${until}): ${w.breaker?.reason ?? ''}`, slots: 0, free };
     }
-    let slots = s && !s.closed && s.credits >= s.refillCredits ? s.credits : 0;
+    let slots = s?.wantsWork ? s.credits : 0;
     if (allows === 'probe') slots = this.state.runningCount(w.id) > 0 ? 0 : Math.min(1, slots);
     return { slots, free };
   }
@@ -335,7 +335,7 @@ export class Dispatcher {
       const job = value.job;
       const n = value.tasks.length;
       // A job left to the rounds is queued first: placing the ones after it now would pass it.
-      if (!job || n === 0 || seq + n > placementsPerRoundMax || value.tasks.some((t) => (t.spec?.dependsOn.length ?? 0) > 0)) break;
+      if (!job || n === 0 || seq + n > placementsPerRoundMax || hasDependencies(value.tasks)) break;
       const tenant = job.tenant || defaultTenant;
       const predicted = value.tasks.map((t) => this.state.predictedMs(job.name, t.spec));
       for (const i of planJob(predicted.map((p) => ({ predictedMs: p, deps: [] }))).order) {

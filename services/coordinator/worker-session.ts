@@ -44,6 +44,11 @@ export class WorkerSession {
     this.lastSeenMs = nowMs;
   }
 
+  /** Open and with at least {@link refillCredits} credits: a round may send it work. */
+  get wantsWork(): boolean {
+    return !this.closed && this.credits >= this.refillCredits;
+  }
+
   get httpOnly(): boolean {
     return this.stream === undefined;
   }
