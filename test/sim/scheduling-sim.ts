@@ -53,6 +53,7 @@ import { command, submitJob, type TaskInit } from '../../libs/state/test-command
 import { isFinal } from '../../libs/state/task-transitions';
 import { Dispatcher, placementsPerRoundMax, type SchedulingOptions } from '../../services/coordinator/dispatcher';
 import type { WorkerHub } from '../../services/coordinator/worker-hub';
+import { WorkerSession } from '../../services/coordinator/worker-session';
 
 /** Where simulated time starts: a plausible Unix time, so deadlines look real. */
 export const simStartMs = 1_700_000_000_000;
@@ -174,13 +175,6 @@ interface SimEvent {
   run: () => void;
 }
 
-/** The part of a worker session the dispatcher reads. */
-interface SimSession {
-  workerId: string;
-  closed: boolean;
-  credits: number;
-}
-
 export class SchedulingSim {
   readonly state: CoordinatorState;
   readonly rng: SeededRng;
@@ -194,7 +188,8 @@ export class SchedulingSim {
   private eventSeq = 0;
   private logIndex = 0n;
   private readonly dispatcher: Dispatcher;
-  private readonly sessions = new Map<string, SimSession>();
+  /** Real sessions without a stream: the dispatcher reads their credits and top-up rule; nothing is sent. */
+  private readonly sessions = new Map<string, WorkerSession>();
   private readonly fleet = new Map<string, Worker>();
   private readonly durations = new Map<string, number>();
   /** Running attempts: task id → its record and its end event. */
@@ -337,7 +332,7 @@ export class SchedulingSim {
   private join(workerId: string): void {
     const w = this.fleet.get(workerId)!;
     this.apply({ case: 'workerJoined', value: { $typeName: 'dtf.state.v1.WorkerJoined', worker: create(WorkerSchema, { ...w, running: [] }) } });
-    this.sessions.set(workerId, { workerId, closed: false, credits: w.slots });
+    this.sessions.set(workerId, new WorkerSession(workerId, 1n, w.slots, w.slots, this.nowMs, undefined));
   }
 
   private dispatch(): void {
