@@ -2,9 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import {
   AttemptOutcome as AttemptOutcomeEnum,
   AttemptResultSchema,
-  JobSchema,
   JobState as JobStateEnum,
-  TaskCountsSchema,
   TaskState as TaskStateEnum,
   WorkerState as WorkerStateEnum,
   type AttemptKey,
@@ -363,19 +361,30 @@ export class CoordinatorState {
     const plan = planJob(predicted.map((p, i) => ({ predictedMs: p, deps: deps[i] })));
     if (!plan.acyclic) return { kind: 'error', message: `job ${job.id}: its task dependencies form a cycle` };
 
-    const stored = create(JobSchema, {
-      ...job,
+    // Written out, not made by protobuf-es's reflective `create`: that was a
+    // tenth of applying a one-task job. The compiler holds it to every field.
+    const n = cmd.tasks.length;
+    const stored: Job = {
+      $typeName: 'dtf.common.v1.Job',
+      id: job.id,
+      name: job.name,
+      idempotencyKey: job.idempotencyKey,
+      state: JobState.PENDING,
+      counts: { $typeName: 'dtf.common.v1.TaskCounts', total: n, pending: n, running: 0, succeeded: 0, failed: 0, cancelled: 0, errored: 0, skipped: 0 },
+      submittedAtMs: timeMs,
+      finishedAtMs: job.finishedAtMs,
+      labels: { ...job.labels },
       tenant,
       warnings: [],
-      state: JobState.PENDING,
-      submittedAtMs: timeMs,
-      counts: create(TaskCountsSchema, { total: cmd.tasks.length, pending: cmd.tasks.length }),
-    });
+    };
     const record: JobRecord = { job: stored, taskIds: cmd.tasks.map((t) => t.id) };
     this.jobs.set(job.id, record);
     if (job.idempotencyKey) this.jobsByKey.set(job.idempotencyKey, job.id);
     const seqs = new Array<number>(cmd.tasks.length);
     for (const i of plan.order) seqs[i] = this.nextSeq++;
+    // Tasks this entry also places go straight to their workers: queueing
+    // them first only to take them out again was a fifth of the apply.
+    const placing = cmd.placements.length === 0 ? undefined : new Set(cmd.placements.map((p) => p.key?.taskId));
     const recs = cmd.tasks.map((t, i) => {
       const waitingOn = deps[i].length === 0 ? NONE : [...new Set(deps[i].map((d) => cmd.tasks[d].id))];
       const task = newTask({ id: t.id, jobId: job.id, spec: compactSpec(t.spec), state: TaskState.PENDING, createdAtMs: timeMs, predictedDurationMs: Math.round(predicted[i]), waitingOn });
@@ -409,7 +418,7 @@ export class CoordinatorState {
           this.deadlineWatch.push(rec);
         }
       }
-      if (rec.task.waitingOn.length === 0) this.enqueue(rec, timeMs);
+      if (rec.task.waitingOn.length === 0 && !placing?.has(rec.task.id)) this.enqueue(rec, timeMs);
     }
     // The event is a snapshot of each task as submitted. Specs never change
     // after submission, so the snapshot shares them instead of deep-copying
@@ -423,8 +432,13 @@ export class CoordinatorState {
       },
     });
     // Placed with the submission: after the job's event, as a later AssignAttempts would be.
-    if (cmd.placements.length === 0) return { kind: 'submitted', jobId: job.id, duplicate: false };
-    return { kind: 'submitted', jobId: job.id, duplicate: false, placed: this.place(cmd.placements, timeMs) };
+    if (!placing) return { kind: 'submitted', jobId: job.id, duplicate: false };
+    const placed = this.place(cmd.placements, timeMs);
+    // A placement refused here leaves its task to the rounds, queued as if never placed.
+    for (const rec of recs) {
+      if (!rec.queued && rec.task.state === TaskState.PENDING && rec.task.waitingOn.length === 0) this.enqueue(rec, timeMs);
+    }
+    return { kind: 'submitted', jobId: job.id, duplicate: false, placed };
   }
 
   /**
