@@ -30,8 +30,10 @@ export const latency: Scenario = {
     const bull: LatencyResult[] = [];
     try {
       for (let rep = 1; rep <= ctx.reps; rep++) {
-        dtf.push(await measureDtfLatency(load, (n) => progress.note(`DTF ${rep}/${ctx.reps}: ${n} results`)));
+        progress.note(`DTF ${rep}/${ctx.reps}: ${load.ratePerSec} jobs/s for ${(load.warmupMs + load.durationMs) / 1000} s`);
+        dtf.push(await measureDtfLatency(load));
         progress.step(`DTF ${rep}/${ctx.reps}: start p99 ${dtf[rep - 1].toStart.p99.toFixed(1)} ms, result p99 ${dtf[rep - 1].toResult.p99.toFixed(1)} ms`);
+        progress.note(`BullMQ ${rep}/${ctx.reps}: ${load.ratePerSec} jobs/s for ${(load.warmupMs + load.durationMs) / 1000} s`);
         bull.push(await measureBullmqLatency(server.port, rep, load));
         progress.step(`BullMQ ${rep}/${ctx.reps}: start p99 ${bull[rep - 1].toStart.p99.toFixed(1)} ms, result p99 ${bull[rep - 1].toResult.p99.toFixed(1)} ms`);
       }
@@ -51,7 +53,7 @@ export const latency: Scenario = {
         figure('submit-to-result max', dtf, bull, (r) => r.toResult.max),
       ],
       notes: [
-        `${load.ratePerSec} one-task jobs/s for ${load.durationMs} ms after ${load.warmupMs} ms of warm-up at the same rate (not recorded, on both sides), open loop, submitted from a separate process; ${load.workers} simulated workers × 1 slot (DTF) and a BullMQ Worker with concurrency ${load.workers}; lower ratios are better here`,
+        `${load.ratePerSec} one-task jobs/s for ${load.durationMs} ms after ${load.warmupMs} ms of warm-up at the same rate (not recorded, on both sides), open loop, submitted from a child process on both sides; DTF's coordinator in a child process of its own, fresh per repetition (BullMQ: one Redis, a queue per repetition); ${load.workers} simulated workers × 1 slot (DTF) and a BullMQ Worker with concurrency ${load.workers}; lower ratios are better here`,
         `DTF results timed per repetition: ${counts}; start is the worker's receipt (ms clock), result is the coordinator applying the committed result; BullMQ uses its job timestamps (ms)`,
       ],
     };
