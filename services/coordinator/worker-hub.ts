@@ -10,7 +10,7 @@ import {
   type Hardware,
   type Load,
 } from '../../libs/gen/dtf/common/v1/common_pb';
-import { CommandSchema, type Command } from '../../libs/gen/dtf/state/v1/command_pb';
+import type { Command } from '../../libs/gen/dtf/state/v1/command_pb';
 import type { ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import type { ReplicatedLog } from '../../libs/log/replicated-log';
 import type { AsyncQueue } from '../../libs/rpc/async-queue';
@@ -195,9 +195,9 @@ export class WorkerHub {
     return lost;
   }
 
-  /** Builds a log command stamped with the leader's clock. */
+  /** Builds a log command stamped with the leader's clock (whole, not by reflective `create`: one per proposal). */
   command(kind: Command['kind']): Command {
-    return create(CommandSchema, { timeMs: BigInt(this.now()), kind });
+    return { $typeName: 'dtf.state.v1.Command', timeMs: BigInt(this.now()), kind };
   }
 }
 

@@ -1,6 +1,5 @@
-import { create } from '@bufbuild/protobuf';
 import type { AttemptKey, Load } from '../../libs/gen/dtf/common/v1/common_pb';
-import { ConnectResponseSchema, type Assignment, type ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
+import type { Assignment, ConnectResponse } from '../../libs/gen/dtf/worker/v1/worker_service_pb';
 import type { AsyncQueue } from '../../libs/rpc/async-queue';
 
 /** Messages an HTTP-only worker has not collected yet are bounded. */
@@ -56,7 +55,7 @@ export class WorkerSession {
   send(msg: ConnectResponse['msg']): void {
     if (this.closed) return;
     if (this.stream) {
-      this.stream.push(create(ConnectResponseSchema, { msg }));
+      this.stream.push({ $typeName: 'dtf.worker.v1.ConnectResponse', msg });
       return;
     }
     const o = this.outbox;

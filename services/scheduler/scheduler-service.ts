@@ -1,13 +1,13 @@
 import { clone, create, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
 import { randomUUID } from 'node:crypto';
-import { JobSchema, TaskSchema, TaskState, type Job, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
+import { JobSchema, JobState, TaskSchema, TaskState, type Job, type Task } from '../../libs/gen/dtf/common/v1/common_pb';
 import {
   SubmitJobRequestSchema,
   type SchedulerService,
   type SubmitErrorSchema,
   type SubmitJobRequest,
-  type SubmitJobResponseSchema,
+  type SubmitJobResponse,
   type SubmitJobsRequest,
   type SubmitJobsResponseSchema,
   type WatchJobResponse,
@@ -90,25 +90,37 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
 }
 
 /** Validates, admits and proposes one job; the answer once it is committed. */
-async function submit(c: Coordinator, req: SubmitJobRequest): Promise<MessageInitShape<typeof SubmitJobResponseSchema>> {
+/**
+ * Messages here are written out whole, not made by protobuf-es's reflective
+ * `create`: at a thousand one-task jobs per second, the Job and the two
+ * layers of the answer were ~8% of what the coordinator allocated.
+ */
+async function submit(c: Coordinator, req: SubmitJobRequest): Promise<SubmitJobResponse> {
   validateSubmit(req);
   const known = req.idempotencyKey ? c.state.jobIdForKey(req.idempotencyKey) : undefined;
   const jobId = known ?? newJobId();
-  if (known) return { job: jobOf(c, jobId), taskIds: c.state.taskIdsOf(jobId), duplicate: true };
+  if (known) return submitted(c, jobId, true);
   const tenant = req.tenant || defaultTenant;
   const priority = req.tasks.reduce((m, t) => Math.max(m, t.priority), -Infinity);
   const refusal = admissionRefusal(c.state.options.bounds, priority, req.tasks.length, c.state.pendingCount, tenant, c.state.tenantUsage(tenant).queued);
   if (refusal) throw shed(c, refusal, req.tasks.length);
   const res = await c.dispatcher.submit({
     $typeName: 'dtf.state.v1.SubmitJob',
-    job: create(JobSchema, { id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, labels: req.labels, tenant: req.tenant }),
+    job: {
+      $typeName: 'dtf.common.v1.Job', id: jobId, name: req.name || jobId, idempotencyKey: req.idempotencyKey, state: JobState.UNSPECIFIED,
+      submittedAtMs: 0n, finishedAtMs: 0n, labels: req.labels, tenant: req.tenant, warnings: [],
+    },
     tasks: req.tasks.map((spec, i) => newTask({ id: `${jobId}.${i + 1}`, spec: spec.name ? spec : { ...spec, name: `task-${i + 1}` } })),
     placements: [],
   });
   if (res.kind === 'exhausted') throw shed(c, res.message, req.tasks.length);
   if (res.kind !== 'submitted') throw new ConnectError(`submit failed: ${res.kind === 'error' ? res.message : res.kind}`, Code.Internal);
   c.dispatcher.kick();
-  return { job: jobOf(c, res.jobId), taskIds: c.state.taskIdsOf(res.jobId), duplicate: res.duplicate };
+  return submitted(c, res.jobId, res.duplicate);
+}
+
+function submitted(c: Coordinator, jobId: string, duplicate: boolean): SubmitJobResponse {
+  return { $typeName: 'dtf.scheduler.v1.SubmitJobResponse', job: jobOf(c, jobId), taskIds: c.state.taskIdsOf(jobId), duplicate };
 }
 
 /** Submissions of one SubmitJobs stream waiting for their commit, at most; reading pauses beyond. */
@@ -141,7 +153,7 @@ function submitStream(c: Coordinator, requests: AsyncIterable<SubmitJobsRequest>
         if (ctx.signal.aborted) break;
         inFlight++;
         submit(c, r.job ?? create(SubmitJobRequestSchema)).then(
-          (submitted) => out.push({ ref: r.ref, outcome: { case: 'submitted', value: submitted } }),
+          (value) => out.push({ $typeName: 'dtf.scheduler.v1.SubmitJobsResponse', ref: r.ref, outcome: { case: 'submitted', value } }),
           (e: unknown) => out.push({ ref: r.ref, outcome: { case: 'error', value: submitError(e) } }),
         ).finally(settle);
         while (inFlight >= streamSubmitsInFlightMax) await new Promise<void>((wake) => (resume = wake));
