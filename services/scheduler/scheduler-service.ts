@@ -92,8 +92,9 @@ export function schedulerService(c: Coordinator): ServiceImpl<typeof SchedulerSe
 /** Validates, admits and proposes one job; the answer once it is committed. */
 /**
  * Messages here are written out whole, not made by protobuf-es's reflective
- * `create`: at a thousand one-task jobs per second, the Job and the two
- * layers of the answer were ~8% of what the coordinator allocated.
+ * `create` (which hands a whole message back as it is): with the same done
+ * for log commands and worker-stream messages, the coordinator allocated
+ * 3.5% less per one-task job.
  */
 async function submit(c: Coordinator, req: SubmitJobRequest): Promise<SubmitJobResponse> {
   validateSubmit(req);
