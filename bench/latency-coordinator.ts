@@ -9,13 +9,10 @@
  * here (wall clock, ms). Says `ready` with its port; on {type: 'collect',
  * jobs, timeoutMs} waits until `lat-0`…`lat-<jobs-1>` have results (or the
  * time is up) and answers `times` with both lists, null for a job without
- * a result. Stops, removing its data directory, on SIGTERM.
+ * a result. Stops on SIGTERM; the bench removes the data directory.
  *
- * Usage (from the bench): latency-coordinator.ts
+ * Usage (from the bench): latency-coordinator.ts <data dir>
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import pino from 'pino';
 import { Coordinator } from '../services/coordinator/coordinator';
 import { tellParent, type ChildMessage } from './child';
@@ -23,7 +20,8 @@ import { tellParent, type ChildMessage } from './child';
 const wallMs = () => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-lat-'));
+  const [dir] = process.argv.slice(2);
+  if (!dir) throw new Error('usage: latency-coordinator.ts <data dir>');
   const c = await Coordinator.start({ dataDir: dir, listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
   const seenAt = new Map<string, { startedMs: number; resultMs: number }>();
   let seen = c.state.events.last;
@@ -40,10 +38,7 @@ async function main(): Promise<void> {
     }
   };
   process.once('SIGTERM', () => {
-    void c.stop().finally(() => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    });
+    void c.stop().finally(() => process.exit(0));
   });
   process.on('message', (m: ChildMessage) => {
     if (m.type !== 'collect') return;

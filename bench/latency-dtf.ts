@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { BenchChild } from './child';
 import { LatencyHistogram, type LatencySummary } from './hdr';
 
@@ -25,11 +28,12 @@ export interface LatencyResult {
  * result.
  */
 export async function measureDtfLatency(load: LatencyLoad): Promise<LatencyResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtf-bench-lat-'));
   let coordinator: BenchChild | undefined;
   let sim: BenchChild | undefined;
   let submitter: BenchChild | undefined;
   try {
-    const started = await BenchChild.start('latency-coordinator.ts', []);
+    const started = await BenchChild.start('latency-coordinator.ts', [dir]);
     coordinator = started.child;
     const address = `127.0.0.1:${Number(started.ready.port)}`;
     sim = (await BenchChild.start('sim-workers.ts', [address, String(load.workers), '1'])).child;
@@ -54,5 +58,6 @@ export async function measureDtfLatency(load: LatencyLoad): Promise<LatencyResul
     await submitter?.stop();
     await sim?.stop();
     await coordinator?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
