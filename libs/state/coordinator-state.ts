@@ -382,9 +382,10 @@ export class CoordinatorState {
     if (job.idempotencyKey) this.jobsByKey.set(job.idempotencyKey, job.id);
     const seqs = new Array<number>(cmd.tasks.length);
     for (const i of plan.order) seqs[i] = this.nextSeq++;
-    // Tasks this entry also places go straight to their workers: queueing
-    // them first only to take them out again was about a seventh of the apply.
-    const placing = cmd.placements.length === 0 ? undefined : new Set(cmd.placements.map((p) => p.key?.taskId));
+    // With placements, queueing waits until they are applied: the placed
+    // tasks go straight to their workers (queueing them first only to take
+    // them out again was about a seventh of the apply), the rest after.
+    const placing = cmd.placements.length > 0;
     const recs = cmd.tasks.map((t, i) => {
       const waitingOn = deps[i].length === 0 ? NONE : [...new Set(deps[i].map((d) => cmd.tasks[d].id))];
       const task = newTask({ id: t.id, jobId: job.id, spec: compactSpec(t.spec), state: TaskState.PENDING, createdAtMs: timeMs, predictedDurationMs: Math.round(predicted[i]), waitingOn });
@@ -418,7 +419,7 @@ export class CoordinatorState {
           this.deadlineWatch.push(rec);
         }
       }
-      if (rec.task.waitingOn.length === 0 && !placing?.has(rec.task.id)) this.enqueue(rec, timeMs);
+      if (rec.task.waitingOn.length === 0 && !placing) this.enqueue(rec, timeMs);
     }
     // The event is a snapshot of each task as submitted. Specs never change
     // after submission, so the snapshot shares them instead of deep-copying
@@ -434,7 +435,7 @@ export class CoordinatorState {
     // Placed with the submission: after the job's event, as a later AssignAttempts would be.
     if (!placing) return { kind: 'submitted', jobId: job.id, duplicate: false };
     const placed = this.place(cmd.placements, timeMs);
-    // A placement refused here leaves its task to the rounds, queued as if never placed.
+    // Tasks not placed, or whose placement was refused, go to the rounds, queued in the job's order.
     for (const rec of recs) {
       if (!rec.queued && rec.task.state === TaskState.PENDING && rec.task.waitingOn.length === 0) this.enqueue(rec, timeMs);
     }
