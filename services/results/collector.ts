@@ -6,7 +6,7 @@ import { grpcSendBytesMax } from '../../libs/rpc/grpc-method';
 import { createGrpcTransport, type GrpcTransport } from '../../libs/rpc/grpc-transport';
 import { BatchPacer, batchEventsTarget } from './batch-pacer';
 import { prepareBatch, type PreparedBatch } from './prepared-batch';
-import { ResultStore } from './result-store';
+import { quietCheckpointBytes, ResultStore } from './result-store';
 
 export const reconnectBackoffMaxMs = 5000;
 /** The checkpoint is reported to the coordinator at most this often. */
@@ -111,7 +111,8 @@ export class Collector {
    * lingers briefly for more (see {@link BatchPacer}), so the per-transaction
    * cost is shared, while a lone event is still written at once. The next
    * batch's rows are built while DuckDB commits the previous one, so this
-   * thread's work and DuckDB's overlap.
+   * thread's work and DuckDB's overlap. Once everything read is stored, the
+   * collector checkpoints (see {@link checkpointIfQuiet}).
    */
   private async tail(): Promise<void> {
     // The applied index the next prepared batch starts from: the last one
@@ -156,6 +157,7 @@ export class Collector {
         // Reading paused at bufferedEventsMax resumes once a batch is out of memory.
         wakeReader?.();
         wakeReader = undefined;
+        if (!next && pending.length === 0 && !failure) await this.checkpointIfQuiet();
       }
       writing = undefined;
     };
@@ -169,6 +171,19 @@ export class Collector {
     }
     await writing;
     if (failure) throw failure;
+  }
+
+  /**
+   * Everything read so far is stored: a quiet moment to move DuckDB's
+   * write-ahead log into the database file, once it holds
+   * {@link quietCheckpointBytes}, rather than inside a commit in the middle
+   * of the next burst (see `walCheckpointMiB`). DuckDB refuses while a
+   * query runs on the read connection; the next quiet moment tries again.
+   * Events that arrive meanwhile wait for it (tens of ms per MiB).
+   */
+  private async checkpointIfQuiet(): Promise<void> {
+    if ((await this.store.walBytes()) < quietCheckpointBytes) return;
+    await this.store.checkpoint().catch((e: Error) => this.logger.debug({ err: e.message }, 'checkpoint deferred'));
   }
 
   private stored(last: bigint): void {

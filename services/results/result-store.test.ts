@@ -7,7 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import { EventSchema, type Event } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { attemptFinished, attemptStarted, jobFinished, jobSubmitted, retriedThenFailed, taskFinished } from './event-fixtures';
 import { prepareBatch, type PreparedBatch } from './prepared-batch';
-import { ResultStore } from './result-store';
+import { ResultStore, walCheckpointMiB } from './result-store';
 
 let dir: string;
 beforeEach(async () => {
@@ -157,6 +157,17 @@ describe('ResultStore', () => {
     })).rejects.toThrow('preparing the next batch failed');
     expect(await store.appliedIndex()).toBe(5n);
     await store.write(prepareBatch(events.slice(5), 5n));
+    expect(await store.status()).toMatchObject({ appliedIndex: 11n, jobs: 1n, tasks: 3n, attempts: 3n });
+    await store.close();
+  });
+
+  it('checkpoints inside a commit only past 64 MiB of write-ahead log, and on request between writes', async () => {
+    const store = await ResultStore.open(join(dir, 'results.duckdb'));
+    expect(await store.query("SELECT current_setting('checkpoint_threshold') AS t")).toEqual([{ t: `${walCheckpointMiB}.0 MiB` }]);
+    await store.applyEvents(fullJob('j1'));
+    expect(await store.walBytes()).toBeGreaterThan(0);
+    await store.checkpoint();
+    expect(await store.walBytes()).toBe(0);
     expect(await store.status()).toMatchObject({ appliedIndex: 11n, jobs: 1n, tasks: 3n, attempts: 3n });
     await store.close();
   });

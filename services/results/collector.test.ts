@@ -1,0 +1,63 @@
+import { create } from '@bufbuild/protobuf';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { AttemptOutcome, AttemptResultSchema, JobSchema, TaskSchema, WorkerSchema } from '../../libs/gen/dtf/common/v1/common_pb';
+import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
+import { CommandSchema, type Command } from '../../libs/gen/dtf/state/v1/command_pb';
+import { inProcessClient } from '../../libs/rpc/in-process-client';
+import { Coordinator } from '../coordinator/coordinator';
+import { Collector } from './collector';
+import { quietCheckpointBytes, ResultStore } from './result-store';
+
+const cmd = (kind: Command['kind']) => create(CommandSchema, { timeMs: BigInt(Date.now()), kind });
+
+/** Commits `jobs` jobs of `tasks` no-op tasks each, every one run to success on worker "w". */
+async function runJobs(c: Coordinator, jobs: number, tasks: number): Promise<void> {
+  await c.log.propose(cmd({ case: 'workerJoined', value: { $typeName: 'dtf.state.v1.WorkerJoined', worker: create(WorkerSchema, { id: 'w', slots: 1 }) } }));
+  for (let j = 0; j < jobs; j++) {
+    const id = `job-${j}`;
+    const list = Array.from({ length: tasks }, (_, i) => create(TaskSchema, { id: `${id}.${i + 1}`, spec: { argv: ['true'] } }));
+    await c.log.propose(cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks: list, placements: [] } }));
+    const keys = list.map((t) => ({ $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: t.id, attempt: 1 }));
+    await c.log.propose(cmd({ case: 'assignAttempts', value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: keys.map((key) => ({ $typeName: 'dtf.state.v1.Placement' as const, key, workerId: 'w' })) } }));
+    await c.log.propose(cmd({ case: 'finishAttempts', value: { $typeName: 'dtf.state.v1.FinishAttempts', results: keys.map((key) => create(AttemptResultSchema, { key, outcome: AttemptOutcome.SUCCEEDED, workerId: 'w', startedAtMs: 1n, finishedAtMs: 2n })) } }));
+  }
+}
+
+describe('Collector', () => {
+  let dir: string;
+  let coordinator: Coordinator | undefined;
+  let collector: Collector | undefined;
+  const logger = pino({ level: 'silent' });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dtf-collector-'));
+  });
+  afterEach(async () => {
+    await collector?.stop();
+    await coordinator?.stop();
+    collector = coordinator = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores a burst of results, then checkpoints the write-ahead log once the feed is quiet', async () => {
+    coordinator = await Coordinator.start({ dataDir: join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
+    await runJobs(coordinator, 10, 1000);
+    const databasePath = join(dir, 'results.duckdb');
+    collector = await Collector.start({
+      coordinator: `127.0.0.1:${coordinator.port}`, databasePath, feed: inProcessClient(ResultService, coordinator.impls.results), logger,
+    });
+    await collector.waitFor(coordinator.state.events.last, 60_000);
+    // The burst went into the write-ahead log; with the feed quiet, the collector moves it into the database file.
+    const deadline = Date.now() + 20_000;
+    while ((await collector.store.walBytes()) >= quietCheckpointBytes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await collector.store.walBytes()).toBeLessThan(quietCheckpointBytes);
+    expect(await collector.store.status()).toMatchObject({ jobs: 10n, tasks: 10_000n, attempts: 10_000n });
+    await collector.stop();
+    collector = undefined;
+    const reopened = await ResultStore.open(databasePath);
+    expect(await reopened.status()).toMatchObject({ appliedIndex: coordinator.state.events.last, tasks: 10_000n, attempts: 10_000n });
+    await reopened.close();
+  }, 90_000);
+});
