@@ -24,9 +24,12 @@ describe('BatchPacer', () => {
     now += 5;
     pacer.arrived();
     expect(pacer.delayMs(10)).toBeGreaterThan(0);
+    expect(pacer.coordinatorIdle).toBe(false);
     pacer.arrived(true);
     expect(pacer.delayMs(10)).toBe(0);
+    expect(pacer.coordinatorIdle).toBe(true);
     pacer.arrived(false);
     expect(pacer.delayMs(10)).toBeGreaterThan(0);
+    expect(pacer.coordinatorIdle).toBe(false);
   });
 });

@@ -38,6 +38,11 @@ export class BatchPacer {
     this.idle = idle;
   }
 
+  /** Whether the last feed message said the coordinator had nothing queued or running. */
+  get coordinatorIdle(): boolean {
+    return this.idle;
+  }
+
   /** Notes that a batch is being written now. */
   started(): void {
     this.lastStartMs = this.now();

@@ -41,6 +41,20 @@ describe('Collector', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('does not checkpoint while the coordinator still has work, however often it catches up', async () => {
+    coordinator = await Coordinator.start({ dataDir: join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
+    await runJobs(coordinator, 10, 1000);
+    // One more job whose task never finishes: the coordinator is not idle.
+    await coordinator.log.propose(cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id: 'open', name: 'open' }), tasks: [create(TaskSchema, { id: 'open.1', spec: { argv: ['true'] } })], placements: [] } }));
+    expect(coordinator.state.idle).toBe(false);
+    collector = await Collector.start({
+      coordinator: `127.0.0.1:${coordinator.port}`, databasePath: join(dir, 'results.duckdb'), feed: inProcessClient(ResultService, coordinator.impls.results), logger,
+    });
+    await collector.waitFor(coordinator.state.events.last, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await collector.store.walBytes()).toBeGreaterThanOrEqual(quietCheckpointBytes);
+  }, 90_000);
+
   it('stores a burst of results, then checkpoints the write-ahead log once the feed is quiet', async () => {
     coordinator = await Coordinator.start({ dataDir: join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
     await runJobs(coordinator, 10, 1000);

@@ -111,8 +111,9 @@ export class Collector {
    * lingers briefly for more (see {@link BatchPacer}), so the per-transaction
    * cost is shared, while a lone event is still written at once. The next
    * batch's rows are built while DuckDB commits the previous one, so this
-   * thread's work and DuckDB's overlap. Once everything read is stored, the
-   * collector checkpoints (see {@link checkpointIfQuiet}).
+   * thread's work and DuckDB's overlap. Once everything read is stored and
+   * the coordinator is idle, the collector checkpoints (see
+   * {@link checkpointIfQuiet}).
    */
   private async tail(): Promise<void> {
     // The applied index the next prepared batch starts from: the last one
@@ -157,7 +158,7 @@ export class Collector {
         // Reading paused at bufferedEventsMax resumes once a batch is out of memory.
         wakeReader?.();
         wakeReader = undefined;
-        if (!next && pending.length === 0 && !failure) await this.checkpointIfQuiet();
+        if (!next && pending.length === 0 && !failure && pacer.coordinatorIdle) await this.checkpointIfQuiet();
       }
       writing = undefined;
     };
@@ -174,12 +175,15 @@ export class Collector {
   }
 
   /**
-   * Everything read so far is stored: a quiet moment to move DuckDB's
-   * write-ahead log into the database file, once it holds
-   * {@link quietCheckpointBytes}, rather than inside a commit in the middle
-   * of the next burst (see `walCheckpointMiB`). DuckDB refuses while a
-   * query runs on the read connection; the next quiet moment tries again.
-   * Events that arrive meanwhile wait for it (tens of ms per MiB).
+   * Everything read so far is stored and the feed said the coordinator has
+   * nothing queued or running: a quiet moment to move DuckDB's write-ahead
+   * log into the database file, once it holds {@link quietCheckpointBytes},
+   * rather than inside a commit in the middle of the next burst (see
+   * `walCheckpointMiB`). Under steady load the collector drains its buffer
+   * after every batch, so that alone is no sign of quiet: checkpointing then
+   * would take DuckDB's time from the batches. DuckDB refuses while a query
+   * runs on the read connection; the next quiet moment tries again. Events
+   * that arrive meanwhile wait for it (tens of ms per MiB).
    */
   private async checkpointIfQuiet(): Promise<void> {
     if ((await this.store.walBytes()) < quietCheckpointBytes) return;
