@@ -55,7 +55,7 @@ describe('Collector', () => {
     expect(await collector.store.walBytes()).toBeGreaterThanOrEqual(quietCheckpointBytes);
   }, 90_000);
 
-  it('stores a burst of results, then checkpoints the write-ahead log once the feed is quiet', async () => {
+  it('stores a burst of results, then checkpoints the write-ahead log once the coordinator is idle', async () => {
     coordinator = await Coordinator.start({ dataDir: join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
     await runJobs(coordinator, 10, 1000);
     const databasePath = join(dir, 'results.duckdb');
@@ -63,7 +63,7 @@ describe('Collector', () => {
       coordinator: `127.0.0.1:${coordinator.port}`, databasePath, feed: inProcessClient(ResultService, coordinator.impls.results), logger,
     });
     await collector.waitFor(coordinator.state.events.last, 60_000);
-    // The burst went into the write-ahead log; with the feed quiet, the collector moves it into the database file.
+    // The burst went into the write-ahead log; with the coordinator idle, the collector moves it into the database file.
     const deadline = Date.now() + 20_000;
     while ((await collector.store.walBytes()) >= quietCheckpointBytes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await collector.store.walBytes()).toBeLessThan(quietCheckpointBytes);

@@ -181,13 +181,14 @@ export class Collector {
    * rather than inside a commit in the middle of the next burst (see
    * `walCheckpointMiB`). Under steady load the collector drains its buffer
    * after every batch, so that alone is no sign of quiet: checkpointing then
-   * would take DuckDB's time from the batches. DuckDB refuses while a query
-   * runs on the read connection; the next quiet moment tries again. Events
-   * that arrive meanwhile wait for it (tens of ms per MiB).
+   * would take DuckDB's time from the batches. A failed checkpoint loses
+   * nothing (see {@link ResultStore.checkpoint}): it is logged, and the next
+   * quiet moment tries again. Events that arrive meanwhile wait for it (tens
+   * of ms per MiB).
    */
   private async checkpointIfQuiet(): Promise<void> {
     if ((await this.store.walBytes()) < quietCheckpointBytes) return;
-    await this.store.checkpoint().catch((e: Error) => this.logger.debug({ err: e.message }, 'checkpoint deferred'));
+    await this.store.checkpoint().catch((e: Error) => this.logger.warn({ err: e.message }, 'DuckDB checkpoint failed; the next quiet moment tries again'));
   }
 
   private stored(last: bigint): void {

@@ -31,7 +31,7 @@ export const listRowsMax = 100_000;
  * only ingest sustained past this size pays it in line.
  */
 export const walCheckpointMiB = 64;
-/** A collector whose feed has gone quiet checkpoints once the write-ahead log holds this much. */
+/** A collector whose feed says the coordinator is idle checkpoints once the write-ahead log holds this much. */
 export const quietCheckpointBytes = 2 ** 20;
 
 const testStatuses = enumNames<TestCaseStatus>(TestCaseStatusSchema);
@@ -129,9 +129,9 @@ export class ResultStore {
 
   /**
    * Checkpoints between writes: moves the write-ahead log into the database
-   * file. DuckDB refuses while a transaction is open on the read connection
-   * (a query running); the error says so and nothing changes, so the caller
-   * can try again later.
+   * file. Reads on the other connection may go on meanwhile (DuckDB 1.5
+   * checkpoints with a read transaction open). If it fails, nothing is lost:
+   * the log stays, and DuckDB replays it when the file is next opened.
    */
   checkpoint(): Promise<void> {
     return this.exclusive(async () => {
