@@ -3,28 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { AttemptOutcome, AttemptResultSchema, JobSchema, TaskSchema, WorkerSchema } from '../../libs/gen/dtf/common/v1/common_pb';
+import { JobSchema, TaskSchema } from '../../libs/gen/dtf/common/v1/common_pb';
 import { ResultService } from '../../libs/gen/dtf/result/v1/result_service_pb';
 import { CommandSchema, type Command } from '../../libs/gen/dtf/state/v1/command_pb';
 import { inProcessClient } from '../../libs/rpc/in-process-client';
-import { Coordinator } from '../coordinator/coordinator';
+// The ingest bench's log of finished no-op attempts (jobs of 1,000 on worker "w").
+import { preparedCoordinator } from '../../bench/ingest-rate';
+import type { Coordinator } from '../coordinator/coordinator';
 import { Collector } from './collector';
 import { quietCheckpointBytes, ResultStore } from './result-store';
 
 const cmd = (kind: Command['kind']) => create(CommandSchema, { timeMs: BigInt(Date.now()), kind });
-
-/** Commits `jobs` jobs of `tasks` no-op tasks each, every one run to success on worker "w". */
-async function runJobs(c: Coordinator, jobs: number, tasks: number): Promise<void> {
-  await c.log.propose(cmd({ case: 'workerJoined', value: { $typeName: 'dtf.state.v1.WorkerJoined', worker: create(WorkerSchema, { id: 'w', slots: 1 }) } }));
-  for (let j = 0; j < jobs; j++) {
-    const id = `job-${j}`;
-    const list = Array.from({ length: tasks }, (_, i) => create(TaskSchema, { id: `${id}.${i + 1}`, spec: { argv: ['true'] } }));
-    await c.log.propose(cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id, name: id }), tasks: list, placements: [] } }));
-    const keys = list.map((t) => ({ $typeName: 'dtf.common.v1.AttemptKey' as const, taskId: t.id, attempt: 1 }));
-    await c.log.propose(cmd({ case: 'assignAttempts', value: { $typeName: 'dtf.state.v1.AssignAttempts', placements: keys.map((key) => ({ $typeName: 'dtf.state.v1.Placement' as const, key, workerId: 'w' })) } }));
-    await c.log.propose(cmd({ case: 'finishAttempts', value: { $typeName: 'dtf.state.v1.FinishAttempts', results: keys.map((key) => create(AttemptResultSchema, { key, outcome: AttemptOutcome.SUCCEEDED, workerId: 'w', startedAtMs: 1n, finishedAtMs: 2n })) } }));
-  }
-}
 
 describe('Collector', () => {
   let dir: string;
@@ -42,8 +31,7 @@ describe('Collector', () => {
   });
 
   it('does not checkpoint while the coordinator still has work, however often it catches up', async () => {
-    coordinator = await Coordinator.start({ dataDir: join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
-    await runJobs(coordinator, 10, 1000);
+    coordinator = await preparedCoordinator(dir, 10_000);
     // One more job whose task never finishes: the coordinator is not idle.
     await coordinator.log.propose(cmd({ case: 'submitJob', value: { $typeName: 'dtf.state.v1.SubmitJob', job: create(JobSchema, { id: 'open', name: 'open' }), tasks: [create(TaskSchema, { id: 'open.1', spec: { argv: ['true'] } })], placements: [] } }));
     expect(coordinator.state.idle).toBe(false);
@@ -56,8 +44,7 @@ describe('Collector', () => {
   }, 90_000);
 
   it('stores a burst of results, then checkpoints the write-ahead log once the coordinator is idle', async () => {
-    coordinator = await Coordinator.start({ dataDir: join(dir, 'coordinator'), listen: '127.0.0.1:0', logger });
-    await runJobs(coordinator, 10, 1000);
+    coordinator = await preparedCoordinator(dir, 10_000);
     const databasePath = join(dir, 'results.duckdb');
     collector = await Collector.start({
       coordinator: `127.0.0.1:${coordinator.port}`, databasePath, feed: inProcessClient(ResultService, coordinator.impls.results), logger,
